@@ -1,0 +1,107 @@
+"""Flask-Login wiring: the signed-in user is a server-side session that can be ended."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import AnonymousUserMixin
+from werkzeug.wrappers import Response
+
+from homeprogram.extensions import db, login_manager
+from homeprogram.services import access, accounts
+
+
+@dataclass
+class CurrentUser:
+    """What views know of the signed-in user; built from a live ``UserSession``."""
+
+    id: int
+    name: str
+    email: str
+    locale: str
+    timezone: str
+    session_token: str
+    organization_id: int | None
+    org_role: str | None
+    roles: set[str] = field(default_factory=set)
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_staff(self) -> bool:
+        return self.organization_id is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.org_role == "admin"
+
+
+class Anonymous(AnonymousUserMixin):
+    id = None
+    organization_id = None
+    locale = "en"
+    roles: frozenset[str] = frozenset()
+    is_staff = False
+    is_admin = False
+
+
+def _load(token: str) -> CurrentUser | None:
+    config = current_app.config
+    s = db.session
+    login = accounts.load_session(
+        s,
+        token,
+        staff_timeout=timedelta(minutes=config["STAFF_IDLE_TIMEOUT_MINUTES"]),
+        family_timeout=timedelta(minutes=config["FAMILY_IDLE_TIMEOUT_MINUTES"]),
+    )
+    if login is None:
+        if token:
+            session.clear()
+            session["_expired"] = True
+        return None
+    with db.transaction() as w:
+        accounts.touch_session(w, login.id, login.last_seen_at)
+    member = accounts.membership(s, login.user_id)
+    user = login.user
+    return CurrentUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        locale=user.locale,
+        timezone=user.timezone,
+        session_token=token,
+        organization_id=member.organization_id if member else None,
+        org_role=member.role if member else None,
+        roles=access.roles_of(s, user.id),
+    )
+
+
+def home_url(user: CurrentUser) -> str:
+    if user.is_staff:
+        return url_for("therapist.caseload")
+    if "caregiver" in user.roles:
+        return url_for("caregiver.today")
+    if "teacher" in user.roles:
+        return url_for("teacher.students")
+    return url_for("auth.welcome")
+
+
+def _unauthorized() -> Response:
+    if session.pop("_expired", False):
+        flash("You were signed out after a period of inactivity. Please log in again.", "info")
+    return redirect(
+        url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    )
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.user_loader(_load)
+    login_manager.anonymous_user = Anonymous
+    login_manager.unauthorized_handler(_unauthorized)
+    login_manager.session_protection = None  # sessions are server-side and revocable

@@ -1,0 +1,15 @@
+"""Blueprints by audience and purpose."""
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from homeprogram.blueprints.admin.routes import bp as admin_bp
+    from homeprogram.blueprints.auth.routes import bp as auth_bp
+    from homeprogram.blueprints.caregiver.routes import bp as caregiver_bp
+    from homeprogram.blueprints.core.routes import bp as core_bp
+    from homeprogram.blueprints.teacher.routes import bp as teacher_bp
+    from homeprogram.blueprints.therapist.routes import bp as therapist_bp
+
+    for blueprint in (core_bp, auth_bp, admin_bp, therapist_bp, caregiver_bp, teacher_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,104 @@
+"""Organization administration: staff list, staff invites, deactivation."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from homeprogram.access_control import admin_required
+from homeprogram.blueprints.auth.forms import ConfirmForm
+from homeprogram.blueprints.therapist.forms import InviteForm
+from homeprogram.extensions import db
+from homeprogram.invite_links import invite_created_page
+from homeprogram.models.base import utcnow
+from homeprogram.services import accounts, invites
+from homeprogram.services.errors import NotFound, ValidationFailed
+from homeprogram.web import actor
+
+bp = Blueprint("admin", __name__, url_prefix="/org")
+
+
+def _staff_page(form: InviteForm, status: int = 200):
+    s = db.session
+    org_id = current_user.organization_id
+    return render_template(
+        "admin/staff.html",
+        members=accounts.staff_list(s, org_id),
+        open_invites=invites.open_invites(s, org_id, None, utcnow()),
+        form=form,
+        confirm=ConfirmForm(),
+    ), status
+
+
+@bp.get("/staff")
+@admin_required
+def staff():
+    return _staff_page(InviteForm(role="therapist"))
+
+
+@bp.post("/invites")
+@admin_required
+def create_invite():
+    form = InviteForm()
+    form.role.choices = [("therapist", "Therapist")]
+    if not form.validate_on_submit():
+        return _staff_page(form, 400)
+    s = db.session
+    invite, token = invites.create_invite(
+        s,
+        actor(),
+        organization_id=current_user.organization_id,
+        role="therapist",
+        child_id=None,
+        label=form.label.data or "",
+        valid_for=current_app.config["INVITE_VALID_FOR"],
+    )
+    s.commit()
+    return invite_created_page(invite, token, back=url_for("admin.staff"))
+
+
+@bp.post("/invites/<int:invite_id>/revoke")
+@admin_required
+def revoke_invite(invite_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    s = db.session
+    try:
+        invites.revoke_invite(s, actor(), current_user.organization_id, invite_id, None)
+    except NotFound:
+        abort(404)
+    s.commit()
+    flash("The invite was revoked.", "info")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:member_id>/deactivate")
+@admin_required
+def deactivate(member_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    s = db.session
+    try:
+        member = accounts.deactivate_member(s, actor(), current_user.organization_id, member_id)
+    except NotFound:
+        abort(404)
+    except ValidationFailed as failed:
+        s.rollback()
+        flash(next(iter(failed.errors.values())), "error")
+        return redirect(url_for("admin.staff"))
+    s.commit()
+    flash(f"{member.user.name} is deactivated and signed out everywhere.", "info")
+    return redirect(url_for("admin.staff"))
+
+
+@bp.post("/staff/<int:member_id>/reactivate")
+@admin_required
+def reactivate(member_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    s = db.session
+    try:
+        member = accounts.reactivate_member(s, actor(), current_user.organization_id, member_id)
+    except NotFound:
+        abort(404)
+    s.commit()
+    flash(f"{member.user.name} can sign in again.", "info")
+    return redirect(url_for("admin.staff"))

@@ -1,0 +1,158 @@
+"""The ``homeprogram`` command (also ``flask --app homeprogram``)."""
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from homeprogram.extensions import db
+from homeprogram.models.base import utcnow
+from homeprogram.services import accounts
+from homeprogram.services.audit import SYSTEM
+from homeprogram.services.errors import ValidationFailed
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+def _upgrade_database() -> None:
+    from homeprogram.migrations_runner import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+
+
+def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
+    import waitress
+
+    if scheduler:
+        from homeprogram.scheduler import start_in_process
+
+        start_in_process(app)
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="homeprogram")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create the database or bring it to the newest schema."""
+    _upgrade_database()
+    click.echo("Database is up to date.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between models and database."""
+    from homeprogram.migrations_runner import revision
+
+    revision(current_app.config["DATABASE_URL"], message)
+
+
+@click.command("serve")
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--no-scheduler", is_flag=True, help="Do not run scheduled jobs in this process.")
+@with_appcontext
+def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
+    """Serve the app with a production WSGI server (waitress)."""
+    _upgrade_database()
+    _serve(current_app._get_current_object(), host, port, threads, not no_scheduler)  # type: ignore[attr-defined]
+
+
+@click.command("demo")
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only create and seed the database.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create or upgrade the database, seed demo data once, print the logins and serve."""
+    from homeprogram.services import demo as demo_service
+
+    _upgrade_database()
+    with db.transaction() as s:
+        created = demo_service.seed(s, today=utcnow().date())
+    click.echo("Demo data " + ("created." if created else "already present (not seeded again)."))
+    click.echo("Demo logins (email / password):")
+    for role, email, password in demo_service.LOGINS:
+        click.echo(f"  {role:<10} {email:<32} {password}")
+    if not no_serve:
+        _serve(current_app._get_current_object(), host, port, 8, True)  # type: ignore[attr-defined]
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--org", "org_name", prompt="Organization name")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.password_option()
+@with_appcontext
+def create_user(email: str, name: str, org_name: str, timezone: str, password: str) -> None:
+    """Create a therapist with a new organization (they become its admin)."""
+    try:
+        with db.transaction() as s:
+            accounts.sign_up_therapist(
+                s,
+                SYSTEM,
+                org_name=org_name,
+                name=name,
+                email=email,
+                password=password,
+                timezone=timezone,
+            )
+    except ValidationFailed as failed:
+        for field, message in failed.errors.items():
+            click.echo(f"{field}: {message}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {email} as admin of {org_name}.")
+
+
+@click.command("reset-password")
+@click.option("--email", prompt=True)
+@click.password_option()
+@with_appcontext
+def reset_password(email: str, password: str) -> None:
+    """Set a user's password and end all their sessions."""
+    try:
+        with db.transaction() as s:
+            user = accounts.find_user_by_email(s, email)
+            if user is None:
+                click.echo("No account has that email.", err=True)
+                sys.exit(1)
+            accounts.set_password(s, SYSTEM, user, password)
+    except ValidationFailed as failed:
+        click.echo(failed.errors["password"], err=True)
+        sys.exit(1)
+    click.echo("Password changed; the user's sessions were ended.")
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run scheduled jobs in this process only (for deployments with several web workers)."""
+    from homeprogram.scheduler import run_blocking
+
+    click.echo("Scheduler running (Ctrl+C to stop).")
+    run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, serve, demo, scheduler, create_user, reset_password):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from homeprogram import create_app
+
+    os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
+    cli = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False)
+    cli(prog_name="homeprogram")

@@ -1,0 +1,75 @@
+"""APScheduler, started only by the commands that should run jobs (never by create_app)."""
+
+import logging
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from homeprogram.extensions import db
+from homeprogram.models.base import utcnow
+from homeprogram.services import housekeeping
+
+log = logging.getLogger(__name__)
+
+# A busy executor turns a run into a misfire; a minute tick may start late, not be skipped.
+TICK_GRACE_SECONDS = 50
+
+# Jobs run every minute, each with its own transaction; later features add theirs here.
+MINUTE_JOBS: list[Callable[[Flask], None]] = []
+
+
+def _housekeeping(app: Flask) -> None:
+    with app.app_context(), db.transaction() as s:
+        housekeeping.end_idle_sessions(
+            s,
+            now=utcnow(),
+            staff_minutes=app.config["STAFF_IDLE_TIMEOUT_MINUTES"],
+            family_minutes=app.config["FAMILY_IDLE_TIMEOUT_MINUTES"],
+        )
+
+
+def tick(app: Flask) -> None:
+    for job in MINUTE_JOBS:
+        try:
+            job(app)
+        except Exception:  # one failing job must not stop the others
+            log.exception("scheduled job %s failed", getattr(job, "__name__", job))
+
+
+def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
+    scheduler.add_job(
+        tick,
+        "cron",
+        minute="*",
+        args=[app],
+        id="minute-tick",
+        misfire_grace_time=TICK_GRACE_SECONDS,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _housekeeping,
+        "cron",
+        minute="*/15",
+        args=[app],
+        id="housekeeping",
+        misfire_grace_time=600,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    return scheduler
+
+
+def start_in_process(app: Flask) -> BaseScheduler:
+    scheduler = configure(BackgroundScheduler(timezone="UTC", daemon=True), app)
+    scheduler.start()
+    return scheduler
+
+
+def run_blocking(app: Flask) -> None:
+    configure(BlockingScheduler(timezone="UTC"), app).start()

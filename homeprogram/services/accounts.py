@@ -1,0 +1,233 @@
+"""Accounts, organizations, staff membership and login sessions."""
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from homeprogram.models import Organization, OrgMembership, OrgRole, User, UserSession
+from homeprogram.models.base import utcnow
+from homeprogram.services import audit, passwords
+from homeprogram.services.audit import Actor
+from homeprogram.services.errors import NotFound, ValidationFailed
+
+# Only refresh last_seen_at when it is older than this, so reads stay reads.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _check_new_account(session: Session, *, email: str, name: str, password: str) -> None:
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = "Enter your name."
+    if find_user_by_email(session, email) is not None:
+        # Said in the same words whether or not the address exists elsewhere.
+        errors["email"] = (
+            "This email cannot be used for a new account. If you already have one, log in."
+        )
+    problem = passwords.password_problem(password, email=email, name=name)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def create_user(session: Session, *, email: str, name: str, password: str, timezone: str) -> User:
+    _check_new_account(session, email=email, name=name, password=password)
+    user = User(
+        email=normalize_email(email),
+        name=name.strip(),
+        password_hash=passwords.hash_password(password),
+        timezone=timezone,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_up_therapist(
+    session: Session,
+    actor: Actor,
+    *,
+    org_name: str,
+    name: str,
+    email: str,
+    password: str,
+    timezone: str,
+) -> User:
+    """Create an organization and its first therapist, who becomes its admin."""
+    if not org_name.strip():
+        raise ValidationFailed({"org_name": "Enter the name of your clinic or school team."})
+    user = create_user(session, email=email, name=name, password=password, timezone=timezone)
+    org = Organization(name=org_name.strip(), timezone=timezone)
+    session.add(org)
+    session.flush()
+    session.add(OrgMembership(organization_id=org.id, user_id=user.id, role=OrgRole.ADMIN))
+    audit.record(
+        session,
+        Actor(user.id, actor.ip, org.id),
+        "org.created",
+        target_type="org",
+        target_id=org.id,
+    )
+    return user
+
+
+def membership(session: Session, user_id: int) -> OrgMembership | None:
+    """The user's active staff membership, if any."""
+    return session.scalar(
+        select(OrgMembership).where(OrgMembership.user_id == user_id, OrgMembership.active)
+    )
+
+
+def authenticate(session: Session, actor: Actor, email: str, password: str) -> User | None:
+    user = find_user_by_email(session, email)
+    ok = passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        audit.record(
+            session,
+            actor,
+            "login.failed",
+            target_type="user",
+            target_id=user.id if user else None,
+        )
+        return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    return user
+
+
+def start_session(
+    session: Session, user: User, *, ip: str | None, user_agent: str | None
+) -> UserSession:
+    login = UserSession(
+        token=secrets.token_urlsafe(32),
+        user_id=user.id,
+        ip=ip,
+        user_agent=(user_agent or "")[:255] or None,
+    )
+    session.add(login)
+    member = membership(session, user.id)
+    audit.record(
+        session,
+        Actor(user.id, ip, member.organization_id if member else None),
+        "login.succeeded",
+        target_type="user",
+        target_id=user.id,
+    )
+    session.flush()
+    return login
+
+
+def is_staff(session: Session, user_id: int) -> bool:
+    return membership(session, user_id) is not None
+
+
+def load_session(
+    session: Session, token: str, *, staff_timeout: timedelta, family_timeout: timedelta
+) -> UserSession | None:
+    """The live session for a cookie token: not ended, not idle too long, user active."""
+    login = session.scalar(select(UserSession).where(UserSession.token == token))
+    if login is None or login.ended_at is not None or not login.user.active:
+        return None
+    now = utcnow()
+    timeout = staff_timeout if is_staff(session, login.user_id) else family_timeout
+    if now - login.last_seen_at > timeout:
+        return None
+    return login
+
+
+def touch_session(session: Session, login_id: int, last_seen_at: datetime) -> None:
+    now = utcnow()
+    if now - last_seen_at > _TOUCH_INTERVAL:
+        session.execute(
+            update(UserSession).where(UserSession.id == login_id).values(last_seen_at=now)
+        )
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token == token, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def end_all_sessions(session: Session, user_id: int) -> int:
+    result = session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+def staff_list(session: Session, organization_id: int) -> list[OrgMembership]:
+    return list(
+        session.scalars(
+            select(OrgMembership)
+            .join(User)
+            .where(OrgMembership.organization_id == organization_id)
+            .order_by(OrgMembership.active.desc(), func.lower(User.name))
+        )
+    )
+
+
+def deactivate_member(
+    session: Session, actor: Actor, organization_id: int, membership_id: int
+) -> OrgMembership:
+    member = session.get(OrgMembership, membership_id)
+    if member is None or member.organization_id != organization_id:
+        raise NotFound()
+    if member.user_id == actor.user_id:
+        raise ValidationFailed({"member": "You cannot deactivate yourself."})
+    member.active = False
+    member.deactivated_at = utcnow()
+    member.user.active = False
+    end_all_sessions(session, member.user_id)
+    audit.record(
+        session,
+        actor,
+        "member.deactivated",
+        organization_id=organization_id,
+        target_type="user",
+        target_id=member.user_id,
+    )
+    return member
+
+
+def reactivate_member(
+    session: Session, actor: Actor, organization_id: int, membership_id: int
+) -> OrgMembership:
+    member = session.get(OrgMembership, membership_id)
+    if member is None or member.organization_id != organization_id:
+        raise NotFound()
+    member.active = True
+    member.deactivated_at = None
+    member.user.active = True
+    audit.record(
+        session,
+        actor,
+        "member.reactivated",
+        organization_id=organization_id,
+        target_type="user",
+        target_id=member.user_id,
+    )
+    return member
+
+
+def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+    problem = passwords.password_problem(password, email=user.email, name=user.name)
+    if problem:
+        raise ValidationFailed({"password": problem})
+    user.password_hash = passwords.hash_password(password)
+    end_all_sessions(session, user.id)
+    audit.record(session, actor, "user.password_set", target_type="user", target_id=user.id)

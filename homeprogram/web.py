@@ -1,0 +1,85 @@
+"""Helpers every blueprint shares: the request's session and actor, child access, responses."""
+
+from typing import Any
+
+import flask_babel
+from flask import Flask, abort, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
+
+from homeprogram.extensions import db, htmx
+from homeprogram.services import access
+from homeprogram.services.audit import Actor
+from homeprogram.services.errors import NotFound
+
+
+def session() -> Session:
+    return db.session
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def actor() -> Actor:
+    if current_user.is_authenticated:
+        return Actor(current_user.id, client_ip(), current_user.organization_id)
+    return Actor(None, client_ip())
+
+
+def child_or_404(child_id: int, allowed: frozenset[str] = access.ANY_ROLE) -> access.ChildAccess:
+    """The access helper for every child-scoped view: 404 unless the user may see the child."""
+    if not current_user.is_authenticated:
+        abort(404)
+    try:
+        return access.child_access(session(), current_user.id, child_id, allowed)
+    except NotFound:
+        abort(404)
+
+
+def apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:
+    """Show a service's validation messages next to the form's fields."""
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
+
+
+def render(template: str, fragment: str | None = None, **context: Any) -> Any:
+    """Render a page, or only its fragment for an htmx request (never for history restore)."""
+    if fragment is not None and htmx and not htmx.history_restore_request:
+        body = render_template(fragment, **context)
+    else:
+        body = render_template(template, **context)
+    response = current_app.make_response(body)
+    if fragment is not None:
+        response.vary.add("HX-Request")
+    return response
+
+
+def select_locale() -> str:
+    supported = ["en"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    return request.accept_languages.best_match(supported) or "en"
+
+
+def _no_store(response: Any) -> Any:
+    # Pages may carry child data: keep them out of shared and disk caches unless a view
+    # (static files, the service worker) chose its own caching.
+    if request.endpoint != "static" and "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_no_store)
+    app.jinja_env.globals.update(
+        format_date=flask_babel.format_date,
+        format_datetime=flask_babel.format_datetime,
+        format_number=flask_babel.format_decimal,
+        get_locale=flask_babel.get_locale,
+    )

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: ``gunicorn 'homeprogram.wsgi:app'``. Runs no scheduled jobs."""
+
+from homeprogram import create_app
+
+app = create_app()

@@ -1,0 +1,160 @@
+"""Fixtures: a real database per test (SQLite file, or PostgreSQL when configured), the app,
+a client that sends CSRF tokens like a browser, and factory helpers.
+
+Set ``HOMEPROGRAM_TEST_POSTGRES_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
+to run the whole suite against PostgreSQL.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from homeprogram import create_app
+from homeprogram.extensions import db
+from homeprogram.migrations_runner import upgrade
+from homeprogram.models import Base
+
+POSTGRES_URL = os.environ.get("HOMEPROGRAM_TEST_POSTGRES_URL")
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def pytest_report_header() -> str:
+    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated to head once per run; each test gets a clean copy of it."""
+    if POSTGRES_URL:
+        name = f"hp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        yield url
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(_migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    if POSTGRES_URL:
+        yield _migrated_template
+        engine = create_engine(_migrated_template)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(_migrated_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module to change settings."""
+    return {}
+
+
+class BrowserLikeClient(FlaskClient):
+    """Sends the CSRF token in the header htmx uses, unless ``csrf=False``."""
+
+    def open(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        method = kwargs.get("method", "GET").upper()
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"}:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as sess:
+            raw = sess.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())  # noqa: S324
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+@pytest.fixture
+def app(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, app_config: dict[str, Any]
+) -> Iterator[Flask]:
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("HOMEPROGRAM_INSTANCE_PATH", str(instance))
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "SERVER_NAME": "homeprogram.test",
+        **app_config,
+    }
+    application = create_app(config)
+    application.test_client_class = BrowserLikeClient
+    yield application
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> BrowserLikeClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A write session for arranging and checking data directly in the database."""
+    with app.app_context():
+        s = db.new_session(write=True)
+        try:
+            yield s
+        finally:
+            s.rollback()
+            s.close()
+
+
+@pytest.fixture
+def factory(session: Session) -> Any:
+    from tests.factories import Factory
+
+    return Factory(session)
+
+
+@pytest.fixture
+def login(client: BrowserLikeClient) -> Any:
+    def _login(email: str, password: str = TEST_PASSWORD, c: FlaskClient | None = None) -> Any:
+        c = c or client
+        response = c.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return _login
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF meta tag"
+    return match.group(1)

@@ -1,0 +1,19 @@
+"""The app starts, serves pages and reaches its database."""
+
+
+def test_healthz_reports_database(client):
+    """/healthz answers ok when the database is reachable."""
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_therapist_lands_on_caseload(client, factory, login):
+    """A therapist who logs in sees their caseload with their children."""
+    org = factory.org()
+    therapist = factory.therapist(org, email="t@example.org")
+    factory.child(org, therapist=therapist, name="Ayla")
+    response = login("t@example.org")
+    assert response.headers["Location"].endswith("/caseload")
+    page = client.get("/caseload").get_data(as_text=True)
+    assert "Ayla" in page
