@@ -147,3 +147,21 @@ class CompletionLog(Base):
     )
 
     assignment: Mapped[Assignment] = relationship()
+
+
+class CoachingNote(Base):
+    """A short note from the therapist to the family, shown on "today" until dismissed."""
+
+    __tablename__ = "coaching_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dismissed_at: Mapped[datetime | None]
+    dismissed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )

@@ -1,0 +1,45 @@
+"""When an assignment expects practice. The one place that reads a schedule.
+
+Everything that asks "is this due on that day, and how many times" (today page, reminders,
+adherence, classroom view) calls these functions. Days are local dates in the child's
+time zone; instants are converted with zoneinfo.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from homeprogram.models import Assignment
+
+
+def local_date(instant: datetime, timezone: str) -> date:
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def is_paused(assignment: Assignment, day: date) -> bool:
+    return any(
+        pause.start_date <= day and (pause.end_date is None or day <= pause.end_date)
+        for pause in assignment.pauses
+    )
+
+
+def in_force(assignment: Assignment, day: date) -> bool:
+    """The prescription holds on ``day`` (started, not ended, not paused)."""
+    if day < assignment.start_date:
+        return False
+    if assignment.end_date is not None and day > assignment.end_date:
+        return False
+    return not is_paused(assignment, day)
+
+
+def expected_sessions(assignment: Assignment, day: date) -> int:
+    """How many sessions the assignment asks for on that local day."""
+    if not in_force(assignment, day) or day.weekday() not in assignment.days_of_week:
+        return 0
+    return assignment.times_per_day
+
+
+def is_active(assignment: Assignment, day: date) -> bool:
+    """Current on ``day``: not ended and not paused (it may start later)."""
+    if assignment.end_date is not None and day > assignment.end_date:
+        return False
+    return not is_paused(assignment, day)
