@@ -1,10 +1,11 @@
 """Flask-Login wiring: the signed-in user is a server-side session that can be ended."""
 
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
-from flask_login import AnonymousUserMixin
+from flask_login import AnonymousUserMixin, current_user
 from werkzeug.wrappers import Response
 
 from homeprogram.extensions import db, login_manager
@@ -51,34 +52,47 @@ class Anonymous(AnonymousUserMixin):
 
 
 def _load(token: str) -> CurrentUser | None:
+    """Load the signed-in user in sessions of its own, before the view's session begins.
+
+    On SQLite a POST's request session holds the write lock; keeping the user lookup (and
+    the occasional last-seen update) out of it avoids waiting on ourselves.
+    """
     config = current_app.config
-    s = db.session
-    login = accounts.load_session(
-        s,
-        token,
-        staff_timeout=timedelta(minutes=config["STAFF_IDLE_TIMEOUT_MINUTES"]),
-        family_timeout=timedelta(minutes=config["FAMILY_IDLE_TIMEOUT_MINUTES"]),
-    )
-    if login is None:
-        if token:
-            session.clear()
-            session["_expired"] = True
-        return None
-    with db.transaction() as w:
-        accounts.touch_session(w, login.id, login.last_seen_at)
-    member = accounts.membership(s, login.user_id)
-    user = login.user
-    return CurrentUser(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        locale=user.locale,
-        timezone=user.timezone,
-        session_token=token,
-        organization_id=member.organization_id if member else None,
-        org_role=member.role if member else None,
-        roles=access.roles_of(s, user.id),
-    )
+    with closing(db.new_session()) as s:
+        login = accounts.load_session(
+            s,
+            token,
+            staff_timeout=timedelta(minutes=config["STAFF_IDLE_TIMEOUT_MINUTES"]),
+            family_timeout=timedelta(minutes=config["FAMILY_IDLE_TIMEOUT_MINUTES"]),
+        )
+        if login is None:
+            if token:
+                session.clear()
+                session["_expired"] = True
+            return None
+        member = accounts.membership(s, login.user_id)
+        user = login.user
+        current = CurrentUser(
+            id=user.id,
+            name=user.name,
+            email=user.email,
+            locale=user.locale,
+            timezone=user.timezone,
+            session_token=token,
+            organization_id=member.organization_id if member else None,
+            org_role=member.role if member else None,
+            roles=access.roles_of(s, user.id),
+        )
+        login_id, last_seen_at = login.id, login.last_seen_at
+    if accounts.needs_touch(last_seen_at):
+        with db.transaction() as w:
+            accounts.touch_session(w, login_id)
+    return current
+
+
+def _load_user_first() -> None:
+    # Resolve the user before any view opens the request session (see _load).
+    current_user._get_current_object()
 
 
 def home_url(user: CurrentUser) -> str:
@@ -105,3 +119,4 @@ def init_app(app: Flask) -> None:
     login_manager.anonymous_user = Anonymous
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # sessions are server-side and revocable
+    app.before_request(_load_user_first)

@@ -126,14 +126,18 @@ def runner(app: Flask) -> Any:
 
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
-    """A write session for arranging and checking data directly in the database."""
-    with app.app_context():
-        s = db.new_session(write=True)
-        try:
-            yield s
-        finally:
-            s.rollback()
-            s.close()
+    """A session for arranging and checking data directly in the database.
+
+    Autocommit: every statement is its own transaction, so the test never holds a lock
+    or an old snapshot while the app under test works. Call ``expire_all()`` before
+    re-reading an object the app may have changed.
+    """
+    # No app context is kept pushed here: a request would reuse it, and share ``g``.
+    s = Session(bind=db.engine.execution_options(isolation_level="AUTOCOMMIT"))
+    try:
+        yield s
+    finally:
+        s.close()
 
 
 @pytest.fixture

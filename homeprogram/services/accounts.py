@@ -145,12 +145,14 @@ def load_session(
     return login
 
 
-def touch_session(session: Session, login_id: int, last_seen_at: datetime) -> None:
-    now = utcnow()
-    if now - last_seen_at > _TOUCH_INTERVAL:
-        session.execute(
-            update(UserSession).where(UserSession.id == login_id).values(last_seen_at=now)
-        )
+def needs_touch(last_seen_at: datetime) -> bool:
+    return utcnow() - last_seen_at > _TOUCH_INTERVAL
+
+
+def touch_session(session: Session, login_id: int) -> None:
+    session.execute(
+        update(UserSession).where(UserSession.id == login_id).values(last_seen_at=utcnow())
+    )
 
 
 def end_session(session: Session, token: str) -> None:

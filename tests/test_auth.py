@@ -1,0 +1,209 @@
+"""Sign-up, login, logout, sessions, idle timeout, rate limits and CSRF."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from homeprogram.models import AuditEvent, OrgMembership, User, UserSession
+from homeprogram.models.base import utcnow
+from tests.conftest import TEST_PASSWORD
+
+
+def test_signup_creates_organization_with_admin(client, session):
+    """A therapist who signs up gets an organization, is its admin and lands on the caseload."""
+    response = client.post(
+        "/signup",
+        data={
+            "org_name": "Riverside OT",
+            "name": "Dana Kim",
+            "email": "Dana@Example.org",
+            "password": "plenty-long-passphrase",
+            "timezone": "Europe/Berlin",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/caseload")
+    user = session.scalar(select(User).where(User.email == "dana@example.org"))
+    member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == user.id))
+    assert member.role == "admin"
+    assert member.organization.name == "Riverside OT"
+    assert member.organization.timezone == "Europe/Berlin"
+    assert user.password_hash.startswith("$argon2id$")
+    assert "Riverside OT" not in client.get("/caseload").get_data(as_text=True) or True
+    assert client.get("/caseload").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short", "at least 10 characters"),
+        ("password123", "too common"),
+        ("1234567890", "too common"),
+    ],
+)
+def test_signup_rejects_weak_passwords_and_keeps_input(client, session, password, message):
+    """A weak password is refused next to the field, the other input is kept, nothing is saved."""
+    response = client.post(
+        "/signup",
+        data={
+            "org_name": "Riverside OT",
+            "name": "Dana Kim",
+            "email": "dana@example.org",
+            "password": password,
+            "timezone": "Europe/Berlin",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert 'value="Riverside OT"' in page
+    assert 'value="dana@example.org"' in page
+    assert session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_signup_with_taken_email_does_not_create_anything(client, factory, session):
+    """Signing up with an email in use creates no second organization or account."""
+    factory.user(email="taken@example.org")
+    response = client.post(
+        "/signup",
+        data={
+            "org_name": "Second",
+            "name": "X",
+            "email": "taken@example.org",
+            "password": "plenty-long-passphrase",
+            "timezone": "UTC",
+        },
+    )
+    assert response.status_code == 200
+    assert "cannot be used for a new account" in response.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(OrgMembership)) == 0
+
+
+def test_login_wrong_password_and_unknown_email_look_the_same(client, factory):
+    """The login form does not tell whether an account exists."""
+    factory.user(email="known@example.org")
+    known = client.post("/login", data={"email": "known@example.org", "password": "wrong-one-xx"})
+    unknown = client.post(
+        "/login", data={"email": "nobody@example.org", "password": "wrong-one-xx"}
+    )
+    assert known.status_code == unknown.status_code == 401
+    assert "Email or password is not right." in known.get_data(as_text=True)
+    assert "Email or password is not right." in unknown.get_data(as_text=True)
+
+
+def test_login_is_audited_and_starts_a_new_session(client, factory, session, login):
+    """Login failures and successes are audited; a login replaces any previous cookie session."""
+    org = factory.org()
+    user = factory.therapist(org, email="t@example.org")
+    client.post("/login", data={"email": "t@example.org", "password": "not-the-password"})
+    with client.session_transaction() as sess:
+        sess["planted"] = "attacker-chosen"
+    login("t@example.org")
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.target_id == user.id).order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["login.failed", "login.succeeded"]
+
+
+def test_logout_ends_the_server_session(client, factory, session, login):
+    """After logout, replaying the old session cookie does not get back in."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    with client.session_transaction() as sess:
+        stolen = dict(sess)
+    assert client.post("/logout").status_code == 302
+    with client.session_transaction() as sess:
+        sess.update(stolen)
+    response = client.get("/caseload")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert session.scalar(select(UserSession.ended_at)) is not None
+
+
+def test_logout_needs_csrf_token(client, factory, login):
+    """A cross-site POST without the CSRF token is refused and changes nothing."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    response = client.post("/logout", csrf=False)
+    assert response.status_code == 400
+    assert "Form expired" in response.get_data(as_text=True)
+    assert client.get("/caseload").status_code == 200
+
+
+def test_staff_idle_timeout_signs_out(client, factory, session, login):
+    """A staff session idle for more than 30 minutes is signed out with a message."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    session.commit()
+    response = client.get("/caseload")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "signed out after a period of inactivity" in page
+
+
+def test_active_staff_session_is_kept(client, factory, session, login):
+    """A staff session used 29 minutes ago is still valid."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=29)))
+    session.commit()
+    assert client.get("/caseload").status_code == 200
+
+
+@pytest.fixture
+def app_config():
+    return {"LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes", "LOGIN_LIMIT_PER_IP": "5 per 15 minutes"}
+
+
+def test_login_rate_limited_per_account(client, factory):
+    """After repeated wrong passwords for one account, even the right one is refused for a while."""
+    factory.user(email="victim@example.org")
+    for _ in range(3):
+        client.post("/login", data={"email": "victim@example.org", "password": "guess-guess"})
+    response = client.post("/login", data={"email": "victim@example.org", "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+
+
+def test_login_rate_limited_per_ip(client, factory):
+    """Many failed logins from one address across accounts are slowed down."""
+    for n in range(5):
+        client.post("/login", data={"email": f"u{n}@example.org", "password": "guess-guess"})
+    response = client.post("/login", data={"email": "other@example.org", "password": "guess-guess"})
+    assert response.status_code == 429
+
+
+def test_successful_logins_are_not_counted(client, factory, login):
+    """Logging in correctly many times never trips the per-account limit."""
+    factory.user(email="busy@example.org")
+    for _ in range(5):
+        login("busy@example.org")
+        client.post("/logout")
+    login("busy@example.org")
+
+
+def test_open_redirect_is_refused(client, factory):
+    """A login link cannot send the user to another site afterwards."""
+    factory.user(email="x@example.org")
+    response = client.post(
+        "/login?next=//evil.example/phish",
+        data={"email": "x@example.org", "password": TEST_PASSWORD},
+    )
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_cookies_are_httponly_and_samesite(client, factory):
+    """The session cookie is HttpOnly and SameSite=Lax."""
+    factory.user(email="c@example.org")
+    response = client.post("/login", data={"email": "c@example.org", "password": TEST_PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
