@@ -168,7 +168,9 @@ def test_login_rate_limited_per_account(client, factory):
     factory.user(email="victim@example.org")
     for _ in range(3):
         client.post("/login", data={"email": "victim@example.org", "password": "guess-guess"})
-    response = client.post("/login", data={"email": "victim@example.org", "password": TEST_PASSWORD})
+    response = client.post(
+        "/login", data={"email": "victim@example.org", "password": TEST_PASSWORD}
+    )
     assert response.status_code == 429
     assert "Too many attempts" in response.get_data(as_text=True)
 

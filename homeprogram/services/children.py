@@ -140,11 +140,10 @@ def caseload(session: Session, user_id: int, organization_id: int, query: str = 
 
 
 def care_team(session: Session, child_id: int) -> list[tuple[CareTeamMember, User]]:
-    return list(
-        session.execute(
-            select(CareTeamMember, User)
-            .join(User, User.id == CareTeamMember.user_id)
-            .where(CareTeamMember.child_id == child_id)
-            .order_by(CareTeamMember.role, User.name)
-        ).tuples()
+    rows = session.execute(
+        select(CareTeamMember, User)
+        .join(User, User.id == CareTeamMember.user_id)
+        .where(CareTeamMember.child_id == child_id)
+        .order_by(CareTeamMember.role, User.name)
     )
+    return [(member, user) for member, user in rows]

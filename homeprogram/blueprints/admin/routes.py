@@ -4,8 +4,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from homeprogram.access_control import admin_required
+from homeprogram.blueprints.admin.forms import StaffInviteForm
 from homeprogram.blueprints.auth.forms import ConfirmForm
-from homeprogram.blueprints.therapist.forms import InviteForm
 from homeprogram.extensions import db
 from homeprogram.invite_links import invite_created_page
 from homeprogram.models.base import utcnow
@@ -16,7 +16,7 @@ from homeprogram.web import actor
 bp = Blueprint("admin", __name__, url_prefix="/org")
 
 
-def _staff_page(form: InviteForm, status: int = 200):
+def _staff_page(form: StaffInviteForm, status: int = 200):
     s = db.session
     org_id = current_user.organization_id
     return render_template(
@@ -31,14 +31,13 @@ def _staff_page(form: InviteForm, status: int = 200):
 @bp.get("/staff")
 @admin_required
 def staff():
-    return _staff_page(InviteForm(role="therapist"))
+    return _staff_page(StaffInviteForm())
 
 
 @bp.post("/invites")
 @admin_required
 def create_invite():
-    form = InviteForm()
-    form.role.choices = [("therapist", "Therapist")]
+    form = StaffInviteForm()
     if not form.validate_on_submit():
         return _staff_page(form, 400)
     s = db.session

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from homeprogram.services.children import timezone_names
@@ -37,7 +38,7 @@ class SignupForm(AccountFields):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz) for tz in timezone_names()]
+        self.timezone.choices = [SelectChoice(tz) for tz in timezone_names()]
 
 
 class AcceptInviteForm(AccountFields):

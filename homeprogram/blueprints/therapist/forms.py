@@ -1,22 +1,23 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from homeprogram.services.children import timezone_names
 
 MONTHS = [
-    (1, "January"),
-    (2, "February"),
-    (3, "March"),
-    (4, "April"),
-    (5, "May"),
-    (6, "June"),
-    (7, "July"),
-    (8, "August"),
-    (9, "September"),
-    (10, "October"),
-    (11, "November"),
-    (12, "December"),
+    SelectChoice("1", "January"),
+    SelectChoice("2", "February"),
+    SelectChoice("3", "March"),
+    SelectChoice("4", "April"),
+    SelectChoice("5", "May"),
+    SelectChoice("6", "June"),
+    SelectChoice("7", "July"),
+    SelectChoice("8", "August"),
+    SelectChoice("9", "September"),
+    SelectChoice("10", "October"),
+    SelectChoice("11", "November"),
+    SelectChoice("12", "December"),
 ]
 
 
@@ -38,13 +39,16 @@ class ChildForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(tz, tz) for tz in timezone_names()]
+        self.timezone.choices = [SelectChoice(tz) for tz in timezone_names()]
 
 
 class InviteForm(FlaskForm):
     role = SelectField(
         "Invite as",
-        choices=[("caregiver", "Caregiver (parent, family)"), ("teacher", "Teacher")],
+        choices=[
+            SelectChoice("caregiver", "Caregiver (parent, family)"),
+            SelectChoice("teacher", "Teacher"),
+        ],
     )
     label = StringField(
         "Who is it for? (optional)",

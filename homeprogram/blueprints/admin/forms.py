@@ -1,0 +1,11 @@
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
+
+
+class StaffInviteForm(FlaskForm):
+    label = StringField(
+        "Who is it for? (optional)",
+        validators=[Optional(), Length(max=120)],
+        description="For example the colleague's name. Only your organization sees it.",
+    )
