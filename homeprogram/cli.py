@@ -84,7 +84,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo("Demo data " + ("created." if created else "already present (not seeded again)."))
     click.echo("Demo logins (email / password):")
     for role, email, password in demo_service.LOGINS:
-        click.echo(f"  {role:<10} {email:<32} {password}")
+        click.echo(f"  {role:<10} {email:<38} {password}")
     if not no_serve:
         _serve(current_app._get_current_object(), host, port, 8, True)  # type: ignore[attr-defined]
 
