@@ -21,6 +21,14 @@ def _upgrade_database() -> None:
     from homeprogram.migrations_runner import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
+    _sync_library()
+
+
+def _sync_library() -> tuple[int, int]:
+    from homeprogram.services import library
+
+    with db.transaction() as s:
+        return library.sync_builtin(s)
 
 
 def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
@@ -145,9 +153,29 @@ def scheduler() -> None:
     run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
+@click.group("library")
+def library_group() -> None:
+    """The activity library."""
+
+
+@library_group.command("sync")
+@with_appcontext
+def library_sync() -> None:
+    """Load the built-in activities from the data files (safe to run again)."""
+    from homeprogram.services.library import LibraryDataError
+
+    try:
+        created, updated = _sync_library()
+    except LibraryDataError as error:
+        click.echo(f"Activity data error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Built-in activities: {created} created, {updated} updated.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, serve, demo, scheduler, create_user, reset_password):
         app.cli.add_command(command)
+    app.cli.add_command(library_group)
 
 
 def main() -> None:
