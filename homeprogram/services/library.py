@@ -160,6 +160,9 @@ def search(
     stmt = visible_activities(organization_id)
     words = query.strip().lower().split()
     for word in words[:8]:
+        # "buttons" should find "button" and "buttoning": drop a plural s.
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
         pattern = f"%{_escape_like(word)}%"
         stmt = stmt.where(
             or_(
