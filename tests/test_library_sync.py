@@ -176,3 +176,25 @@ def test_cli_sync_and_demo_load_the_library(runner, session):
     demo = runner.invoke(args=["demo", "--no-serve"])
     assert demo.exit_code == 0, demo.output
     assert session.scalar(select(func.count()).select_from(Activity)) == len(load_builtin())
+
+
+def test_translation_sits_beside_the_original(app, session, data_dir):
+    """The same slug in another language is a separate activity; the original is untouched."""
+    _sync(app, data_dir)
+    items = json.loads((data_dir / "sensory.json").read_text())
+    spanish = dict(items[0], language="es", title="Flexiones en la pared")
+    (data_dir / "sensory.json").write_text(json.dumps([*items, spanish]))
+    assert _sync(app, data_dir) == (1, 0)
+    rows = session.execute(
+        select(Activity.language, Activity.title)
+        .where(Activity.slug == items[0]["slug"])
+        .order_by(Activity.language)
+    ).all()
+    assert rows == [("en", items[0]["title"]), ("es", "Flexiones en la pared")]
+
+
+def test_db_upgrade_syncs_the_library(runner, session):
+    """`homeprogram db upgrade` also brings the built-in activities up to date."""
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert session.scalar(select(func.count()).select_from(Activity)) == len(load_builtin())

@@ -236,7 +236,8 @@ def can_view_picture(session: Session, user_id: int | None, activity: Activity) 
     )
     if staff is not None:
         return True
-    family = and_(CareTeamMember.role == CareRole.CAREGIVER)
+    family = CareTeamMember.role == CareRole.CAREGIVER
+    # Teachers see only what is meant for the classroom.
     school = and_(
         CareTeamMember.role == CareRole.TEACHER,
         Assignment.setting.in_([Setting.CLASSROOM, Setting.BOTH]),

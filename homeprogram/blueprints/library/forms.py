@@ -98,7 +98,7 @@ class ActivityForm(FlaskForm):
 class PictureForm(FlaskForm):
     # The type is checked by content in services.pictures, not by the file name.
     picture = FileField(
-        _l("Picture"),
+        _l("Choose a picture"),
         validators=[Optional()],
         description=_l("A JPEG, PNG or WebP photo of at most 5 MB. Location data is removed."),
     )
