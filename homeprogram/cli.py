@@ -17,10 +17,35 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
 
 
-def _upgrade_database() -> None:
+def _upgrade_database(*, library_must_sync: bool = True) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from homeprogram.migrations_runner import upgrade
 
     upgrade(current_app.config["DATABASE_URL"])
+    try:
+        _sync_library()
+    except SQLAlchemyError as error:
+        if library_must_sync:
+            raise
+        # While a model gains a column and its migration is not written yet, the schema
+        # upgrade must still work; the library waits for `homeprogram library sync`.
+        click.echo(f"Warning: built-in activities not synced ({type(error).__name__}).", err=True)
+
+
+def _sync_library() -> tuple[int, int]:
+    from sqlalchemy.exc import IntegrityError
+
+    from homeprogram.services import library
+
+    try:
+        with db.transaction() as s:
+            return library.sync_builtin(s)
+    except IntegrityError:
+        # Another process (a second `serve` starting) inserted the same rows first; now
+        # they exist, a second pass only compares.
+        with db.transaction() as s:
+            return library.sync_builtin(s)
 
 
 def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
@@ -42,8 +67,8 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @with_appcontext
 def db_upgrade() -> None:
-    """Create the database or bring it to the newest schema."""
-    _upgrade_database()
+    """Create the database or bring it to the newest schema, then sync the built-in library."""
+    _upgrade_database(library_must_sync=False)
     click.echo("Database is up to date.")
 
 
@@ -145,9 +170,29 @@ def scheduler() -> None:
     run_blocking(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
+@click.group("library")
+def library_group() -> None:
+    """The activity library."""
+
+
+@library_group.command("sync")
+@with_appcontext
+def library_sync() -> None:
+    """Load the built-in activities from the data files (safe to run again)."""
+    from homeprogram.services.library import LibraryDataError
+
+    try:
+        created, updated = _sync_library()
+    except LibraryDataError as error:
+        click.echo(f"Activity data error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"Built-in activities: {created} created, {updated} updated.")
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, serve, demo, scheduler, create_user, reset_password):
         app.cli.add_command(command)
+    app.cli.add_command(library_group)
 
 
 def main() -> None:

@@ -13,3 +13,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (core_bp, auth_bp, admin_bp, therapist_bp, caregiver_bp, teacher_bp):
         app.register_blueprint(blueprint)
+
+    from homeprogram.blueprints.library.routes import bp as library_bp
+
+    app.register_blueprint(library_bp)

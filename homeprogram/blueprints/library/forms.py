@@ -1,0 +1,104 @@
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+
+from homeprogram.models import FocusArea
+from homeprogram.services.library import ActivityFields
+
+FOCUS_AREA_LABELS = {
+    FocusArea.FINE_MOTOR.value: _l("Fine motor & handwriting"),
+    FocusArea.SELF_CARE.value: _l("Self-care & daily living"),
+    FocusArea.SENSORY.value: _l("Sensory processing & self-regulation"),
+    FocusArea.GROSS_MOTOR.value: _l("Gross motor & coordination"),
+    FocusArea.PLAY_SOCIAL.value: _l("Play & social participation"),
+}
+
+# "1.", "2)", "-", "*" or "•" at the start of a pasted line is list markup, not content.
+_LIST_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+
+
+def lines(text: str | None) -> tuple[str, ...]:
+    """One entry per non-blank line, list markers removed."""
+    return tuple(
+        _LIST_MARK.sub("", line).strip() for line in (text or "").splitlines() if line.strip()
+    )
+
+
+class ActivityForm(FlaskForm):
+    """Content checks (required fields, limits, age order) live in services.library."""
+
+    title = StringField(_l("Title"))
+    focus_area = SelectField(
+        _l("Focus area"),
+        choices=[SelectChoice(value, label) for value, label in FOCUS_AREA_LABELS.items()],
+    )
+    age_min = IntegerField(
+        _l("Youngest age (years)"),
+        default=3,
+        validators=[InputRequired(_l("Enter an age in years."))],
+    )
+    age_max = IntegerField(
+        _l("Oldest age (years)"),
+        default=12,
+        validators=[InputRequired(_l("Enter an age in years."))],
+    )
+    summary = TextAreaField(
+        _l("Short summary"), description=_l("One or two sentences: what it is and why it helps.")
+    )
+    steps = TextAreaField(
+        _l("Steps"),
+        description=_l("One step per line, in plain words a tired parent can follow."),
+    )
+    materials = TextAreaField(
+        _l("Materials (optional)"), description=_l("One per line; things most homes have.")
+    )
+    easier = TextAreaField(_l("Easier variation (optional)"))
+    harder = TextAreaField(_l("Harder variation (optional)"))
+    default_dose = StringField(
+        _l("Default dose (optional)"), description=_l("For example “10 push-ups” or “One game”.")
+    )
+    default_minutes = IntegerField(
+        _l("Minutes per session"),
+        default=5,
+        validators=[InputRequired(_l("Enter the minutes one session takes."))],
+    )
+    classroom_ok = BooleanField(_l("Suits the classroom"))
+
+    def fill_from(self, values: ActivityFields) -> None:
+        for name in ("title", "focus_area", "age_min", "age_max", "summary", "easier", "harder"):
+            getattr(self, name).data = getattr(values, name)
+        self.default_dose.data = values.default_dose
+        self.default_minutes.data = values.default_minutes
+        self.classroom_ok.data = values.classroom_ok
+        self.steps.data = "\n".join(values.steps)
+        self.materials.data = "\n".join(values.materials)
+
+    def values(self) -> ActivityFields:
+        return ActivityFields(
+            title=self.title.data or "",
+            focus_area=self.focus_area.data or "",
+            age_min=self.age_min.data,  # type: ignore[arg-type]
+            age_max=self.age_max.data,  # type: ignore[arg-type]
+            summary=self.summary.data or "",
+            steps=lines(self.steps.data),
+            materials=lines(self.materials.data),
+            easier=self.easier.data or "",
+            harder=self.harder.data or "",
+            default_dose=self.default_dose.data or "",
+            default_minutes=self.default_minutes.data,  # type: ignore[arg-type]
+            classroom_ok=bool(self.classroom_ok.data),
+        )
+
+
+class PictureForm(FlaskForm):
+    # The type is checked by content in services.pictures, not by the file name.
+    picture = FileField(
+        _l("Choose a picture"),
+        validators=[Optional()],
+        description=_l("A JPEG, PNG or WebP photo of at most 5 MB. Location data is removed."),
+    )
