@@ -733,13 +733,14 @@ def caseload_stats(
     for a in rows:
         if schedule.is_active(a, today[a.child_id]):
             active[a.child_id] += 1
-    last_logs = dict(
-        session.execute(
+    last_logs: dict[int, date] = {
+        child_id: day
+        for child_id, day in session.execute(
             select(CompletionLog.child_id, func.max(CompletionLog.local_date))
             .where(CompletionLog.child_id.in_(ids), CompletionLog.deleted_at.is_(None))
             .group_by(CompletionLog.child_id)
-        ).tuples()
-    )
+        )
+    }
     return {cid: CaseloadStats(active=active[cid], last_log=last_logs.get(cid)) for cid in ids}
 
 
