@@ -517,9 +517,7 @@ def _template_or_404(template_id: int):
 def template_detail(template_id: int):
     template = _template_or_404(template_id)
     form = TemplateRenameForm(formdata=None, name=template.name)
-    return render(
-        "therapist/template.html", template=template, rename_form=form, confirm=ConfirmForm()
-    )
+    return render("therapist/template.html", tpl=template, rename_form=form, confirm=ConfirmForm())
 
 
 @bp.post("/templates/<int:template_id>/rename")
@@ -540,7 +538,7 @@ def rename_template(template_id: int):
             flash(_("Renamed."), "success")
             return redirect(url_for("programs.template_detail", template_id=template_id))
     return render(
-        "therapist/template.html", template=template, rename_form=form, confirm=ConfirmForm()
+        "therapist/template.html", tpl=template, rename_form=form, confirm=ConfirmForm()
     ), 400
 
 
