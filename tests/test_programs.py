@@ -182,6 +182,25 @@ def test_logs_from_the_change_day_move_to_the_new_version(session, setup):
     assert sorted(rows) == [(DAY, a.id), (change_day, new.id)]
 
 
+def test_change_cannot_take_effect_after_the_end(session, setup):
+    """A change dated after the last day would stretch the old version: refused."""
+    child, actor = setup["child"], _actor(setup)
+    a = programs.create_assignment(
+        session,
+        actor,
+        child,
+        setup["activity"].id,
+        _rx(end_date=DAY + timedelta(days=3)),
+        today=DAY,
+    )
+    with pytest.raises(ValidationFailed) as failed:
+        programs.change_assignment(
+            session, actor, a, _rx(dose_amount=12), effective=DAY + timedelta(days=5), today=DAY
+        )
+    assert "effective_date" in failed.value.errors
+    assert a.end_date == DAY + timedelta(days=3)
+
+
 def test_only_the_newest_version_can_be_changed(session, setup):
     """An earlier version answers with a message instead of forking the history."""
     child, actor = setup["child"], _actor(setup)
@@ -365,6 +384,8 @@ def test_add_activity_from_the_picker(client, login, session, setup):
     html = results.get_data(as_text=True)
     assert "Button practice" in html and "<html" not in html
     assert "HX-Request" in results.headers["Vary"]
+    full = client.get(f"/children/{child.id}/program/picker?q=button").get_data(as_text=True)
+    assert "<html" in full and "Button practice" in full  # works without JavaScript too
     form = client.get(
         f"/children/{child.id}/program/add?activity_id={activity.id}",
         headers={"HX-Request": "true"},
@@ -675,6 +696,9 @@ def test_program_routes_answer_404_to_everyone_else(client, login, session, setu
     ]
     for email in ("parent@example.org", "teacher@example.org", "other@example.org"):
         login(email)
+        if email != "other@example.org":  # staff-only pages, whatever the organization
+            assert client.get("/templates").status_code == 404
+            assert client.get("/templates/1").status_code == 404
         for url in gets:
             assert client.get(url).status_code == 404, (email, url)
         for url in posts:

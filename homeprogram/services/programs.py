@@ -287,6 +287,8 @@ def change_assignment(
         errors["effective_date"] = "A change takes effect today or later."
     elif effective > today + timedelta(days=366):
         errors["effective_date"] = "Choose a day within the next year."
+    elif assignment.end_date is not None and effective > assignment.end_date:
+        errors["effective_date"] = "The activity ends before that day."
     if prescription.end_date is not None and prescription.end_date < today - timedelta(days=1):
         errors.setdefault("end_date", "The end date cannot be before yesterday.")
     if errors:

@@ -45,6 +45,18 @@ def weekday_names(width: str = "abbreviated") -> list[str]:
 
 
 @bp.app_template_global()
+def focus_label(focus_area: str) -> str:
+    labels = {
+        "fine_motor": _("Fine motor & handwriting"),
+        "self_care": _("Self-care / daily living"),
+        "sensory": _("Sensory processing & self-regulation"),
+        "gross_motor": _("Gross motor & coordination"),
+        "play_social": _("Play & social participation"),
+    }
+    return labels.get(focus_area, focus_area)
+
+
+@bp.app_template_global()
 def anchor_label(anchor: str) -> str:
     labels = {
         "": _("Any time of day"),
@@ -164,7 +176,7 @@ def _prefill(form: AssignmentForm, activity: Activity, today: date) -> None:
     elif activity.default_dose:
         form.dose_unit.data, form.dose_text.data = "text", activity.default_dose
     else:
-        form.dose_unit.data = "reps"
+        form.dose_unit.data, form.dose_amount.data = "minutes", activity.default_minutes
 
 
 def _prescription(form: PrescriptionForm, start: date | None) -> programs.Prescription:
