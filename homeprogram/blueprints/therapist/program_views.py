@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -33,13 +34,12 @@ from homeprogram.web import actor, apply_errors, child_or_404, render
 bp = Blueprint("programs", __name__)
 
 PICKER_LIMIT = 24
+LIMITS = (programs.MAX_ACTIVITIES_PER_DAY, programs.MAX_MINUTES_PER_DAY)
 DEFAULT_DAYS = [0, 1, 2, 3, 4]  # school days: a lighter default than every day
 
 
 @bp.app_template_global()
 def weekday_names(width: str = "abbreviated") -> list[str]:
-    from flask_babel import get_locale
-
     names = get_locale().days["format"][width]  # type: ignore[union-attr]
     return [names[i] for i in range(7)]  # Babel counts Monday as 0, like date.weekday()
 
@@ -145,7 +145,9 @@ def picker(child_id: int):
     """Search-as-you-type in the library; the fragment is the result list."""
     grant = _grant(child_id)
     query = request.args.get("q", "")[:100]
-    results = library.search(db.session, grant.child.organization_id, query=query, limit=24)
+    results = library.search(
+        db.session, grant.child.organization_id, query=query, limit=PICKER_LIMIT
+    )
     return render(
         "therapist/picker.html",
         "therapist/partials/picker_results.html",
@@ -217,9 +219,6 @@ def _estimate_with(
         db.session, child.id, today_for(child), candidate=candidate, replacing=replacing
     )
     return estimate, candidate is None
-
-
-LIMITS = (programs.MAX_ACTIVITIES_PER_DAY, programs.MAX_MINUTES_PER_DAY)
 
 
 def _assignment_form_page(
