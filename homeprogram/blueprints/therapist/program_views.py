@@ -45,18 +45,6 @@ def weekday_names(width: str = "abbreviated") -> list[str]:
 
 
 @bp.app_template_global()
-def focus_label(focus_area: str) -> str:
-    labels = {
-        "fine_motor": _("Fine motor & handwriting"),
-        "self_care": _("Self-care / daily living"),
-        "sensory": _("Sensory processing & self-regulation"),
-        "gross_motor": _("Gross motor & coordination"),
-        "play_social": _("Play & social participation"),
-    }
-    return labels.get(focus_area, focus_area)
-
-
-@bp.app_template_global()
 def anchor_label(anchor: str) -> str:
     labels = {
         "": _("Any time of day"),
