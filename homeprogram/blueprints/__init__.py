@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.caregiver.routes import bp as caregiver_bp
     from homeprogram.blueprints.core.routes import bp as core_bp
     from homeprogram.blueprints.teacher.routes import bp as teacher_bp
+    from homeprogram.blueprints.therapist.program_views import bp as programs_bp
     from homeprogram.blueprints.therapist.routes import bp as therapist_bp
 
     for blueprint in (core_bp, auth_bp, admin_bp, therapist_bp, caregiver_bp, teacher_bp):
@@ -17,3 +18,4 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.library.routes import bp as library_bp
 
     app.register_blueprint(library_bp)
+    app.register_blueprint(programs_bp)

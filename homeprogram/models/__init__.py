@@ -23,3 +23,4 @@ from homeprogram.models.programs import (
     Response,
     Setting,
 )
+from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem

@@ -1,9 +1,21 @@
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from homeprogram.services.children import timezone_names
+from homeprogram.services.programs import ANCHORS
 
 MONTHS = [
     SelectChoice("1", "January"),
@@ -55,3 +67,137 @@ class InviteForm(FlaskForm):
         validators=[Optional(), Length(max=120)],
         description="For example “Mum” or “Ms Rivera, class 2B”. Only your team sees it.",
     )
+
+
+def _weekday_choices() -> list[SelectChoice]:
+    names = get_locale().days["format"]["wide"] if get_locale() else None
+    return [SelectChoice(str(i), names[i] if names else str(i)) for i in range(7)]
+
+
+class DaysField(SelectMultipleField):
+    """Days of the week as checkboxes, Monday=0 as in ``Assignment.days_of_week``."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+ANCHOR_CHOICES = [
+    SelectChoice("", _l("Any time of day")),
+    SelectChoice("morning", _l("Morning")),
+    SelectChoice("after_school", _l("After school")),
+    SelectChoice("after_dinner", _l("After dinner")),
+    SelectChoice("bath_time", _l("Bath time")),
+    SelectChoice("bedtime", _l("Bedtime")),
+    SelectChoice("other", _l("Something else (write it below)")),
+]
+
+
+class PrescriptionForm(FlaskForm):
+    """The fields shared by adding an activity and changing one."""
+
+    dose_amount = IntegerField(_l("Dose"), validators=[Optional()])
+    dose_unit = SelectField(
+        _l("Dose counted in"),
+        choices=[
+            SelectChoice("reps", _l("repetitions")),
+            SelectChoice("minutes", _l("minutes")),
+            SelectChoice("text", _l("written dose (below)")),
+        ],
+    )
+    dose_text = StringField(
+        _l("Written dose"),
+        validators=[Optional()],
+        description=_l("Only for a written dose, e.g. “two pages” or “until the jar is empty”."),
+    )
+    minutes_per_session = IntegerField(
+        _l("Minutes per session"),
+        validators=[Optional()],
+        description=_l("Used to estimate the time the program asks of the family."),
+    )
+    days_of_week = DaysField(_l("Days"), coerce=int, validate_choice=False)
+    times_per_day = IntegerField(_l("Times per day"), validators=[Optional()])
+    end_date = DateField(_l("Last day (optional)"), validators=[Optional()])
+    setting = SelectField(
+        _l("Where"),
+        choices=[
+            SelectChoice("home", _l("Home")),
+            SelectChoice("classroom", _l("Classroom")),
+            SelectChoice("both", _l("Home and classroom")),
+        ],
+    )
+    anchor = SelectField(
+        _l("Routine anchor"),
+        choices=ANCHOR_CHOICES,
+        description=_l("Tie practice to something the family already does."),
+    )
+    anchor_other = StringField(_l("Other anchor"), validators=[Optional()])
+    caregiver_note = TextAreaField(_l("Note for the caregiver (optional)"))
+    measure_name = StringField(
+        _l("Measure (optional)"),
+        validators=[Optional()],
+        description=_l("For example “seconds to put on shoes”."),
+    )
+    measure_unit = StringField(_l("Unit of the measure"), validators=[Optional()])
+    measure_direction = SelectField(
+        _l("Better is"),
+        choices=[SelectChoice("higher", _l("higher")), SelectChoice("lower", _l("lower"))],
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.days_of_week.choices = _weekday_choices()
+
+    def anchor_value(self) -> str:
+        if self.anchor.data == "other":
+            return self.anchor_other.data or ""
+        return self.anchor.data or ""
+
+    def fill_anchor(self, anchor: str) -> None:
+        if anchor in ANCHORS or anchor == "":
+            self.anchor.data = anchor
+        else:
+            self.anchor.data, self.anchor_other.data = "other", anchor
+
+
+class AssignmentForm(PrescriptionForm):
+    activity_id = HiddenField()
+    start_date = DateField(_l("First day"), validators=[Optional()])
+
+
+class ChangeForm(PrescriptionForm):
+    effective_date = DateField(
+        _l("The change takes effect on"),
+        validators=[Optional()],
+        description=_l("Days before it keep the old dose and schedule."),
+    )
+
+
+class DayForm(FlaskForm):
+    """Pause from a day, resume on a day, or end after a day."""
+
+    day = DateField(_l("Day"), validators=[Optional()])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(
+        _l("Note to the family"),
+        description=_l("Shown on the family's Today page until they dismiss it."),
+    )
+
+
+class TemplateSaveForm(FlaskForm):
+    name = StringField(_l("Template name"), description=_l("For example “Handwriting starter”."))
+    assignment_ids = SelectMultipleField(
+        _l("Activities to include"), coerce=int, validate_choice=False
+    )
+
+
+class TemplateRenameForm(FlaskForm):
+    name = StringField(_l("New name"))
+
+
+class ApplyTemplateForm(FlaskForm):
+    """One button per template (``name="template_id"``), so applying one is a single click."""
+
+    start_date = DateField(_l("Start on"), validators=[Optional()])
+    template_id = IntegerField(validators=[Optional()])

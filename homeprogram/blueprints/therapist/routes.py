@@ -1,18 +1,20 @@
-"""Therapist workspace: caseload, children, care-team invites."""
+"""Therapist workspace: caseload, children, care-team invites, home programs, templates."""
 
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
+from homeprogram.blueprints.therapist import program_views
 from homeprogram.blueprints.therapist.forms import ChildForm, InviteForm
 from homeprogram.extensions import db
 from homeprogram.invite_links import invite_created_page
 from homeprogram.models import Organization
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, children, invites
+from homeprogram.services import access, children, invites, programs
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor, apply_errors, child_or_404, render
 
@@ -29,7 +31,11 @@ def caseload():
     query = request.args.get("q", "")[:100]
     kids = children.caseload(db.session, current_user.id, current_user.organization_id, query)
     return render(
-        "therapist/caseload.html", "therapist/partials/caseload_rows.html", children=kids, q=query
+        "therapist/caseload.html",
+        "therapist/partials/caseload_rows.html",
+        children=kids,
+        stats=programs.caseload_stats(db.session, kids),
+        q=query,
     )
 
 
@@ -59,8 +65,11 @@ def new_child():
             apply_errors(form, failed.errors)
         else:
             s.commit()
-            flash(f"{child.display_name} is on your caseload.", "success")
-            return redirect(url_for("therapist.child", child_id=child.id))
+            flash(
+                _("%(name)s is on your caseload. Now add activities.", name=child.display_name),
+                "success",
+            )
+            return redirect(url_for("therapist.child", child_id=child.id, _anchor="add-activity"))
     status = 400 if form.errors else 200
     return render("therapist/child_form.html", form=form, child=None), status
 
@@ -69,20 +78,7 @@ def new_child():
 @staff_required
 def child(child_id: int):
     grant = child_or_404(child_id, access.STAFF_ROLES)
-    return _child_page(grant, InviteForm())
-
-
-def _child_page(grant: access.ChildAccess, invite_form: InviteForm, status: int = 200):
-    s = db.session
-    return render(
-        "therapist/child.html",
-        child=grant.child,
-        grant=grant,
-        team=children.care_team(s, grant.child.id),
-        open_invites=invites.open_invites(s, grant.child.organization_id, grant.child.id, utcnow()),
-        invite_form=invite_form,
-        confirm=ConfirmForm(),
-    ), status
+    return program_views.child_page(grant)
 
 
 @bp.route("/children/<int:child_id>/edit", methods=["GET", "POST"])
@@ -120,7 +116,7 @@ def create_invite(child_id: int):
     grant = child_or_404(child_id, access.STAFF_ROLES)
     form = InviteForm()
     if not form.validate_on_submit():
-        return _child_page(grant, form, 400)
+        return program_views.child_page(grant, invite_form=form, status=400)
     s = db.session
     invite, token = invites.create_invite(
         s,
