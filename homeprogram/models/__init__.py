@@ -24,3 +24,10 @@ from homeprogram.models.programs import (
     Setting,
 )
 from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem
+from homeprogram.models.push import (
+    AdherenceAlert,
+    InboxMessage,
+    PushSubscription,
+    ReminderDelivery,
+    ReminderPlan,
+)
