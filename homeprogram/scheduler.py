@@ -11,7 +11,7 @@ from flask import Flask
 from homeprogram import push_config
 from homeprogram.extensions import db
 from homeprogram.models.base import utcnow
-from homeprogram.services import housekeeping, push, reminders
+from homeprogram.services import housekeeping, push, reminders, summaries
 from homeprogram.services.vapid import PushConfigError
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ def send_reminders(app: Flask) -> None:
 
 def send_summaries(app: Flask) -> None:
     """Monday summaries for therapists, and new low-adherence alerts."""
-    from homeprogram.services import summaries
-
     with app.app_context():
         try:
             sender: push.PushSender | None = push_config.sender(app)

@@ -339,4 +339,3 @@ def run(
     run_weekly_summaries(transaction, sender, email_service.SmtpSettings.from_config(config), now)
     if now.minute % ALERT_EVERY_MINUTES == 0:
         run_alerts(transaction, sender, now)
-

@@ -21,23 +21,19 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class TimeInput(widgets.Input):
-    input_type = "time"
-
-
 class ReminderPlanForm(FlaskForm):
     """One child's plan; the service checks times and quiet hours (one rule for all callers)."""
 
-    time_1 = StringField(_l("Reminder time"), widget=TimeInput())
-    time_2 = StringField(_l("Second time (optional)"), widget=TimeInput())
-    time_3 = StringField(_l("Third time (optional)"), widget=TimeInput())
+    time_1 = StringField(_l("Reminder time"), widget=widgets.TimeInput())
+    time_2 = StringField(_l("Second time (optional)"), widget=widgets.TimeInput())
+    time_3 = StringField(_l("Third time (optional)"), widget=widgets.TimeInput())
     days_of_week = CheckboxesField(_l("Days"), coerce=int, choices=DAYS)
     quiet_start = StringField(
         _l("Quiet hours from"),
-        widget=TimeInput(),
+        widget=widgets.TimeInput(),
         description=_l("No reminders between these times, e.g. 20:30 to 07:00."),
     )
-    quiet_end = StringField(_l("Quiet hours until"), widget=TimeInput())
+    quiet_end = StringField(_l("Quiet hours until"), widget=widgets.TimeInput())
     morning_nudge = BooleanField(_l("Morning nudge at 08:00 when nothing was logged yesterday"))
     enabled = BooleanField(_l("Reminders on for this child"))
 
