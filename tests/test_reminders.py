@@ -286,3 +286,12 @@ def test_two_schedulers_on_postgres_send_each_reminder_once(
     """On PostgreSQL, concurrent schedulers with their own engines never send a reminder twice."""
     assert database_url.startswith("postgresql")
     _exactly_once(app, session, factory, service, sender, database_url)
+
+
+def test_web_app_starts_no_scheduler_and_the_tick_runs_the_reminder_job(app):
+    """create_app (what gunicorn's homeprogram.wsgi runs) starts no scheduler thread."""
+    from homeprogram import scheduler
+
+    assert not [t for t in threading.enumerate() if "APScheduler" in t.name]
+    assert scheduler.send_reminders in scheduler.MINUTE_JOBS
+    assert scheduler.send_summaries in scheduler.MINUTE_JOBS
