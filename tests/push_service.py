@@ -98,6 +98,7 @@ class _State:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real push services
+    disable_nagle_algorithm = True  # a small write must not wait for a delayed ACK
     server: "_Server"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

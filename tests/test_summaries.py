@@ -153,7 +153,7 @@ def test_alert_when_a_flag_appears_once_per_child_flag_and_week(
     app, session, factory, caseload, sender, service
 ):
     """A flag raises an alert to every therapist of the child, once per flag and week."""
-    therapist, sam, lee, device = caseload
+    therapist, sam, _, device = caseload
     outsider = factory.therapist()  # staff of another organization: never sees Sam
     factory.member(sam, outsider, "therapist")
     now = berlin(MONDAY, 10)
@@ -180,7 +180,7 @@ def test_often_hard_alert_names_the_activity_in_the_inbox_only(
     app, session, caseload, sender, service
 ):
     """ "Hard" on 3 of the last 5 sessions names the activity in the inbox, not in the push."""
-    _, _, lee, device = caseload
+    _, _, lee, _ = caseload
     lee_assignment = session.scalar(select(Assignment).where(Assignment.child_id == lee.id))
     for _ in range(3):
         _log(session, lee_assignment, MONDAY - timedelta(days=1), response="hard")
