@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 
 from homeprogram.models import Base
 
-_BATCH = 500
-
 
 def claim(
     session: Session,
@@ -30,14 +28,10 @@ def claim(
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
         raise RuntimeError(f"claiming rows is not implemented for {dialect}")
-    columns = [getattr(model, name) for name in key]
-    won: list[tuple[Any, ...]] = []
-    for start in range(0, len(rows), _BATCH):
-        statement = (
-            insert(model)
-            .values(list(rows[start : start + _BATCH]))
-            .on_conflict_do_nothing(index_elements=list(key))
-            .returning(model.id, *columns)  # type: ignore[attr-defined]
-        )
-        won.extend(tuple(row) for row in session.execute(statement))
-    return won
+    table = model.__table__  # Core: one compiled statement, batched by insertmanyvalues
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(table.c.id, *(table.c[name] for name in key))
+    )
+    return [tuple(row) for row in session.connection().execute(statement, list(rows))]

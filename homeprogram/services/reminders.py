@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, ngettext
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from homeprogram.models import (
@@ -493,7 +493,7 @@ def run_due_reminders(
             report.failed += 1
         updates.append(
             {
-                "id": delivery_id,
+                "delivery_id": delivery_id,
                 "status": status,
                 "devices": delivered,
                 "sent_at": finished if delivered else None,
@@ -503,7 +503,10 @@ def run_due_reminders(
     report.pushes = len(jobs)
     with transaction() as session:
         if updates:
-            session.execute(update(ReminderDelivery), updates)
+            table = ReminderDelivery.__table__
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("delivery_id")), updates
+            )
         push.record_results(session, (r for _, r in results), finished)
     if report.failed:
         log.warning("reminders: %d of %d could not be delivered", report.failed, report.claimed)
