@@ -23,7 +23,6 @@ from homeprogram.models.programs import (
     Response,
     Setting,
 )
-from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem
 from homeprogram.models.push import (
     AdherenceAlert,
     InboxMessage,
@@ -31,3 +30,4 @@ from homeprogram.models.push import (
     ReminderDelivery,
     ReminderPlan,
 )
+from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem
