@@ -189,10 +189,64 @@ def library_sync() -> None:
     click.echo(f"Built-in activities: {created} created, {updated} updated.")
 
 
+@click.group("vapid")
+def vapid_group() -> None:
+    """Web Push (VAPID) keys."""
+
+
+@vapid_group.command("show")
+@with_appcontext
+def vapid_show() -> None:
+    """Print the public key (the applicationServerKey browsers subscribe with)."""
+    from homeprogram import push_config
+    from homeprogram.services.vapid import PushConfigError, check_contact
+
+    try:
+        click.echo(push_config.keys(current_app._get_current_object()).public_key)  # type: ignore[attr-defined]
+    except PushConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    try:
+        check_contact(current_app.config.get("VAPID_CONTACT"))
+    except PushConfigError as exc:
+        click.echo(f"Warning: {exc}", err=True)
+
+
+@vapid_group.command("rotate")
+@click.confirmation_option(prompt="Replace the VAPID keys? Every device must subscribe again.")
+@with_appcontext
+def vapid_rotate() -> None:
+    """Replace the instance's key pair (existing subscriptions then need renewal)."""
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from homeprogram import push_config
+    from homeprogram.models import PushSubscription
+    from homeprogram.services.vapid import PushConfigError, rotate_keys
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        keys = rotate_keys(Path(app.instance_path), app.config)
+    except PushConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    push_config.forget_keys(app)
+    with db.transaction() as s:
+        count = s.scalar(select(func.count()).select_from(PushSubscription)) or 0
+    click.echo(f"New public key: {keys.public_key}")
+    click.echo(
+        f"{count} existing subscription(s) were made with the old key and need renewal: "
+        "each person opens Settings > Devices once (the page renews the subscription), or "
+        "turns notifications on again. Restart running servers and schedulers."
+    )
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, serve, demo, scheduler, create_user, reset_password):
         app.cli.add_command(command)
     app.cli.add_command(library_group)
+    app.cli.add_command(vapid_group)
 
 
 def main() -> None:

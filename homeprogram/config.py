@@ -26,6 +26,15 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "DEFAULT_TIMEZONE": "America/New_York",
+    # Web Push: keys from here, or generated into the instance folder on first run.
+    "VAPID_PRIVATE_KEY": None,
+    "VAPID_PUBLIC_KEY": None,
+    "VAPID_CONTACT": None,  # mailto: or https: contact the push services can reach
+    "SMTP_HOST": None,  # email of therapist summaries is off unless set
+    "SMTP_PORT": 587,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_FROM": None,
 }
 
 # Settings read from the environment with their type.
@@ -40,6 +49,14 @@ _ENV_TYPES: dict[str, type] = {
     "RATELIMIT_ENABLED": bool,
     "PREFERRED_URL_SCHEME": str,
     "DEFAULT_TIMEZONE": str,
+    "VAPID_PRIVATE_KEY": str,
+    "VAPID_PUBLIC_KEY": str,
+    "VAPID_CONTACT": str,
+    "SMTP_HOST": str,
+    "SMTP_PORT": int,
+    "SMTP_USER": str,
+    "SMTP_PASSWORD": str,
+    "SMTP_FROM": str,
 }
 
 

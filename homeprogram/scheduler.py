@@ -8,17 +8,42 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from homeprogram import push_config
 from homeprogram.extensions import db
 from homeprogram.models.base import utcnow
-from homeprogram.services import housekeeping
+from homeprogram.services import housekeeping, push, reminders, summaries
+from homeprogram.services.vapid import PushConfigError
 
 log = logging.getLogger(__name__)
 
 # A busy executor turns a run into a misfire; a minute tick may start late, not be skipped.
 TICK_GRACE_SECONDS = 50
 
-# Jobs run every minute, each with its own transaction; later features add theirs here.
-MINUTE_JOBS: list[Callable[[Flask], None]] = []
+
+def send_reminders(app: Flask) -> None:
+    """Caregivers' reminders that are due now (or still useful after downtime)."""
+    with app.app_context():
+        try:
+            sender = push_config.sender(app)
+        except PushConfigError:
+            return  # logged once; nothing is claimed, so nothing is lost while misconfigured
+        run = reminders.run_due_reminders(db.transaction, sender, utcnow())
+        if run.claimed:
+            log.info("reminders: %s", run)
+
+
+def send_summaries(app: Flask) -> None:
+    """Monday summaries for therapists, and new low-adherence alerts."""
+    with app.app_context():
+        try:
+            sender: push.PushSender | None = push_config.sender(app)
+        except PushConfigError:
+            sender = None  # the inbox and email still work without push
+        summaries.run(db.transaction, sender, app.config, utcnow())
+
+
+# Jobs run every minute, each with its own transactions; later features add theirs here.
+MINUTE_JOBS: list[Callable[[Flask], None]] = [send_reminders, send_summaries]
 
 
 def _housekeeping(app: Flask) -> None:

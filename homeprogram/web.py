@@ -3,7 +3,7 @@
 from typing import Any
 
 import flask_babel
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, abort, current_app, has_request_context, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -62,6 +62,8 @@ def render(template: str, fragment: str | None = None, **context: Any) -> Any:
 
 def select_locale() -> str:
     supported = ["en"]
+    if not has_request_context():  # scheduler jobs and CLI: the default language
+        return "en"
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     return request.accept_languages.best_match(supported) or "en"

@@ -19,3 +19,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(library_bp)
     app.register_blueprint(programs_bp)
+
+    from homeprogram.blueprints.push.routes import bp as push_bp
+
+    app.register_blueprint(push_bp)

@@ -23,4 +23,11 @@ from homeprogram.models.programs import (
     Response,
     Setting,
 )
+from homeprogram.models.push import (
+    AdherenceAlert,
+    InboxMessage,
+    PushSubscription,
+    ReminderDelivery,
+    ReminderPlan,
+)
 from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem

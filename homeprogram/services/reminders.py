@@ -1,0 +1,513 @@
+"""Reminder plans, and which reminders are due: selected, claimed, then sent.
+
+Plain functions with the clock passed in. A slot (a local time on a local day in the
+child's time zone) is due from its instant until the catch-up window (the push TTL) has
+passed: a scheduler that was down sends what is still useful and skips what is stale.
+A slot is skipped inside quiet hours, on days the plan leaves out, and when the day's
+home sessions are all logged already. Each reminder is claimed by inserting its
+``ReminderDelivery`` row before sending, so it goes out once whatever the number of
+scheduler processes.
+"""
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext, ngettext
+from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from homeprogram.models import (
+    Assignment,
+    CareRole,
+    CareTeamMember,
+    Child,
+    CompletionLog,
+    PushSubscription,
+    ReminderDelivery,
+    ReminderPlan,
+    Setting,
+    User,
+)
+from homeprogram.models.base import utcnow
+from homeprogram.services import claims, push
+from homeprogram.services.audit import Actor, record
+from homeprogram.services.errors import ValidationFailed
+from homeprogram.services.schedule import expected_sessions
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMES = ["17:00"]
+ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
+MAX_TIMES = 4
+NUDGE_SLOT = "nudge"
+NUDGE_TIME = time(8, 0)
+CATCH_UP_WINDOW = timedelta(seconds=push.REMINDER_TTL_SECONDS)
+HOME_SETTINGS = (Setting.HOME.value, Setting.BOTH.value)
+DELIVERY_KEY = ("user_id", "child_id", "local_date", "slot")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def today_path(child_id: int) -> str:
+    """The caregiver's today page for one child: where a tap on a reminder leads."""
+    return f"/today?child={child_id}"
+
+
+def parse_hhmm(value: str) -> time:
+    match = _HHMM.match(value.strip())
+    if match is None:
+        raise ValueError(value)
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def in_quiet_hours(moment: time, start: time | None, end: time | None) -> bool:
+    """Quiet hours may wrap midnight (21:00–07:00); equal start and end means none."""
+    if start is None or end is None or start == end:
+        return False
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def slot_instant(day: date, moment: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall-clock time.
+
+    zoneinfo resolves the DST edges: a time skipped in spring maps to the instant an
+    hour later on the wall clock, a repeated time in autumn to its first occurrence.
+    """
+    return datetime.combine(day, moment, tzinfo=tz).astimezone(UTC)
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    times: list[str]
+    days_of_week: list[int]
+    quiet_start: str | None
+    quiet_end: str | None
+    morning_nudge: bool
+    enabled: bool
+
+
+def validate_plan(data: PlanInput) -> PlanInput:
+    errors: dict[str, str] = {}
+    times: list[str] = []
+    for raw in data.times:
+        raw = raw.strip()
+        if not raw:
+            continue
+        try:
+            times.append(parse_hhmm(raw).strftime("%H:%M"))
+        except ValueError:
+            errors["times"] = gettext("Use times like 17:00 (24-hour clock).")
+    times = sorted(set(times))
+    if not errors and not times:
+        errors["times"] = gettext("Choose at least one time.")
+    if len(times) > MAX_TIMES:
+        errors["times"] = gettext("At most %(n)d reminder times a day.", n=MAX_TIMES)
+    days = sorted(set(data.days_of_week))
+    if not days or any(d not in ALL_DAYS for d in days):
+        errors["days_of_week"] = gettext("Choose at least one day.")
+    quiet: list[str | None] = []
+    for name, raw in (("quiet_start", data.quiet_start), ("quiet_end", data.quiet_end)):
+        raw = (raw or "").strip()
+        if not raw:
+            quiet.append(None)
+            continue
+        try:
+            quiet.append(parse_hhmm(raw).strftime("%H:%M"))
+        except ValueError:
+            quiet.append(None)
+            errors[name] = gettext("Use a time like 21:00 (24-hour clock).")
+    if (quiet[0] is None) != (quiet[1] is None) and not {
+        "quiet_start",
+        "quiet_end",
+    } & errors.keys():
+        errors["quiet_end" if quiet[1] is None else "quiet_start"] = gettext(
+            "Give both the start and the end of quiet hours, or neither."
+        )
+    if not errors and quiet[0] is not None:
+        start, end = parse_hhmm(quiet[0]), parse_hhmm(quiet[1] or "")
+        if start == end:
+            errors["quiet_end"] = gettext("Quiet hours must end at a different time.")
+        elif all(in_quiet_hours(parse_hhmm(t), start, end) for t in times):
+            errors["times"] = gettext("Every reminder time falls inside quiet hours.")
+    if errors:
+        raise ValidationFailed(errors)
+    return PlanInput(times, days, quiet[0], quiet[1], data.morning_nudge, data.enabled)
+
+
+def plan_for(session: Session, user_id: int, child_id: int) -> ReminderPlan | None:
+    return session.scalar(
+        select(ReminderPlan).where(
+            ReminderPlan.user_id == user_id, ReminderPlan.child_id == child_id
+        )
+    )
+
+
+def default_plan(user_id: int, child_id: int) -> ReminderPlan:
+    return ReminderPlan(
+        user_id=user_id,
+        child_id=child_id,
+        times=list(DEFAULT_TIMES),
+        days_of_week=list(ALL_DAYS),
+        morning_nudge=False,
+        enabled=True,
+    )
+
+
+def save_plan(
+    session: Session, actor: Actor, user_id: int, child: Child, data: PlanInput
+) -> ReminderPlan:
+    clean = validate_plan(data)
+    plan = plan_for(session, user_id, child.id)
+    if plan is None:
+        plan = default_plan(user_id, child.id)
+        session.add(plan)
+    plan.times, plan.days_of_week = clean.times, clean.days_of_week
+    plan.quiet_start, plan.quiet_end = clean.quiet_start, clean.quiet_end
+    plan.morning_nudge, plan.enabled = clean.morning_nudge, clean.enabled
+    session.flush()
+    record(
+        session,
+        actor,
+        "reminders.plan_saved",
+        organization_id=child.organization_id,
+        child_id=child.id,
+        target_type="reminder_plan",
+        target_id=plan.id,
+        enabled=clean.enabled,
+    )
+    return plan
+
+
+def ensure_default_plans(session: Session, user_id: int) -> int:
+    """Give a caregiver the default plan (17:00 local, every day) for children without one."""
+    children = session.scalars(
+        select(CareTeamMember.child_id).where(
+            CareTeamMember.user_id == user_id,
+            CareTeamMember.role == CareRole.CAREGIVER,
+            ~exists().where(
+                ReminderPlan.user_id == user_id, ReminderPlan.child_id == CareTeamMember.child_id
+            ),
+        )
+    ).all()
+    for child_id in children:
+        session.add(default_plan(user_id, child_id))
+    session.flush()
+    return len(children)
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    user_id: int
+    child_id: int
+    child_name: str
+    local_date: date
+    slot: str
+    due_at: datetime
+    activities: int  # activities with sessions still to do that day
+
+    @property
+    def key(self) -> tuple[int, int, date, str]:
+        return (self.user_id, self.child_id, self.local_date, self.slot)
+
+    def message(self, now: datetime, window: timedelta = CATCH_UP_WINDOW) -> push.PushMessage:
+        """The notification: a first name and a count, nothing about health."""
+        if self.slot == NUDGE_SLOT:
+            title = gettext("A new day")
+            body = ngettext(
+                "Ready to practise with %(name)s today? (%(num)d activity)",
+                "Ready to practise with %(name)s today? (%(num)d activities)",
+                self.activities,
+                name=self.child_name,
+            )
+        else:
+            title = gettext("Practice time")
+            body = ngettext(
+                "Time to practise with %(name)s (%(num)d activity)",
+                "Time to practise with %(name)s (%(num)d activities)",
+                self.activities,
+                name=self.child_name,
+            )
+        # Still useful until the window closes: a caught-up reminder lives that much less.
+        ttl = max(60, int((self.due_at + window - now).total_seconds()))
+        topic = f"c{self.child_id}-{self.local_date:%Y%m%d}"
+        return push.PushMessage(
+            title=title,
+            body=body,
+            url=today_path(self.child_id),
+            ttl=ttl,
+            urgency="low" if self.slot == NUDGE_SLOT else "normal",
+            topic=topic,
+            tag=topic,
+        )
+
+
+@dataclass(frozen=True)
+class _Slot:
+    plan: ReminderPlan
+    child: Child
+    local_date: date
+    slot: str
+    due_at: datetime
+
+
+def _plan_slots(plan: ReminderPlan, child: Child, now: datetime, window: timedelta) -> list[_Slot]:
+    tz = ZoneInfo(child.timezone)
+    quiet_start = parse_hhmm(plan.quiet_start) if plan.quiet_start else None
+    quiet_end = parse_hhmm(plan.quiet_end) if plan.quiet_end else None
+    local_now = now.astimezone(tz)
+    if in_quiet_hours(local_now.time(), quiet_start, quiet_end):
+        return []  # a caught-up reminder waits for no one inside quiet hours: it is skipped
+    moments: list[tuple[str, time]] = []
+    for raw in plan.times:
+        try:
+            moments.append((raw, parse_hhmm(raw)))
+        except ValueError:
+            log.warning("reminder plan %s has a bad time %r", plan.id, raw)
+    if plan.morning_nudge:
+        nudge = NUDGE_TIME
+        if in_quiet_hours(nudge, quiet_start, quiet_end) and quiet_end is not None:
+            nudge = quiet_end
+        moments.append((NUDGE_SLOT, nudge))
+    found = []
+    # Yesterday too: a 23:00 reminder is still useful at 00:30 within the window.
+    for day in (local_now.date() - timedelta(days=1), local_now.date()):
+        if day.weekday() not in plan.days_of_week:
+            continue
+        for slot, moment in moments:
+            if in_quiet_hours(moment, quiet_start, quiet_end):
+                continue
+            due = slot_instant(day, moment, tz)
+            if due <= now < due + window:
+                found.append(_Slot(plan, child, day, slot, due))
+    return found
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _DayProgress:
+    expected: int = 0
+    logged_any: bool = False
+    remaining_activities: int = 0
+
+
+def _progress(
+    session: Session, child_days: set[tuple[int, date]]
+) -> dict[tuple[int, date], _DayProgress]:
+    """Expected and logged home sessions per (child, local day), deleted logs excluded."""
+    child_ids = sorted({child_id for child_id, _ in child_days})
+    days = sorted({day for _, day in child_days})
+    assignments: dict[int, list[Assignment]] = defaultdict(list)
+    counts: dict[tuple[int, date], int] = {}
+    logged: set[tuple[int, date]] = set()
+    for ids in _chunks(child_ids):
+        for assignment in session.scalars(
+            select(Assignment)
+            .where(Assignment.child_id.in_(ids), Assignment.setting.in_(HOME_SETTINGS))
+            .options(selectinload(Assignment.pauses))
+        ):
+            assignments[assignment.child_id].append(assignment)
+        rows = session.execute(
+            select(
+                CompletionLog.child_id,
+                CompletionLog.assignment_id,
+                CompletionLog.local_date,
+                func.count(),
+            )
+            .where(
+                CompletionLog.child_id.in_(ids),
+                CompletionLog.local_date.in_(days),
+                CompletionLog.deleted_at.is_(None),
+            )
+            .group_by(CompletionLog.child_id, CompletionLog.assignment_id, CompletionLog.local_date)
+        )
+        for child_id, assignment_id, day, count in rows:
+            counts[(assignment_id, day)] = count
+            logged.add((child_id, day))
+    progress: dict[tuple[int, date], _DayProgress] = {}
+    for child_id, day in child_days:
+        state = _DayProgress(logged_any=(child_id, day) in logged)
+        for assignment in assignments.get(child_id, []):
+            expected = expected_sessions(assignment, day)
+            if expected:
+                state.expected += expected
+                if counts.get((assignment.id, day), 0) < expected:
+                    state.remaining_activities += 1
+        progress[(child_id, day)] = state
+    return progress
+
+
+def find_due(
+    session: Session, now: datetime, window: timedelta = CATCH_UP_WINDOW
+) -> list[DueReminder]:
+    """Reminders due at ``now`` and not yet claimed, for caregivers with a device."""
+    plans = session.execute(
+        select(ReminderPlan, Child)
+        .join(Child, Child.id == ReminderPlan.child_id)
+        .join(User, User.id == ReminderPlan.user_id)
+        .join(
+            CareTeamMember,
+            and_(
+                CareTeamMember.child_id == ReminderPlan.child_id,
+                CareTeamMember.user_id == ReminderPlan.user_id,
+                CareTeamMember.role == CareRole.CAREGIVER,
+            ),
+        )
+        .where(
+            ReminderPlan.enabled,
+            User.active,
+            exists().where(PushSubscription.user_id == ReminderPlan.user_id),
+        )
+    ).all()
+    slots = [s for plan, child in plans for s in _plan_slots(plan, child, now, window)]
+    if not slots:
+        return []
+    days = sorted({s.local_date for s in slots})
+    claimed = {
+        tuple(row)
+        for row in session.execute(
+            select(
+                ReminderDelivery.user_id,
+                ReminderDelivery.child_id,
+                ReminderDelivery.local_date,
+                ReminderDelivery.slot,
+            ).where(ReminderDelivery.local_date.in_(days))
+        )
+    }
+    slots = [s for s in slots if (s.plan.user_id, s.child.id, s.local_date, s.slot) not in claimed]
+    child_days = {(s.child.id, s.local_date) for s in slots}
+    child_days |= {
+        (s.child.id, s.local_date - timedelta(days=1)) for s in slots if s.slot == NUDGE_SLOT
+    }
+    progress = _progress(session, child_days)
+    due = []
+    for s in slots:
+        today = progress[(s.child.id, s.local_date)]
+        if today.remaining_activities == 0:
+            continue  # nothing planned that day, or all logged already
+        if s.slot == NUDGE_SLOT:
+            yesterday = progress[(s.child.id, s.local_date - timedelta(days=1))]
+            if yesterday.expected == 0 or yesterday.logged_any:
+                continue
+        due.append(
+            DueReminder(
+                user_id=s.plan.user_id,
+                child_id=s.child.id,
+                child_name=s.child.display_name,
+                local_date=s.local_date,
+                slot=s.slot,
+                due_at=s.due_at,
+                activities=today.remaining_activities,
+            )
+        )
+    return due
+
+
+def claim_due(session: Session, due: list[DueReminder], now: datetime) -> dict[int, DueReminder]:
+    """Insert the delivery rows; return the ones this caller won, by delivery id."""
+    by_key = {d.key: d for d in due}
+    rows = [
+        {
+            "user_id": d.user_id,
+            "child_id": d.child_id,
+            "local_date": d.local_date,
+            "slot": d.slot,
+            "due_at": d.due_at,
+            "claimed_at": now,
+            "status": "claimed",
+            "devices": 0,
+        }
+        for d in by_key.values()
+    ]
+    won = claims.claim(session, ReminderDelivery, rows, DELIVERY_KEY)
+    return {row[0]: by_key[tuple(row[1:])] for row in won}  # type: ignore[index]
+
+
+@dataclass
+class ReminderRun:
+    due: int = 0
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    no_device: int = 0
+    pushes: int = 0
+
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+
+
+def run_due_reminders(
+    transaction: Transaction,
+    sender: push.PushSender,
+    now: datetime,
+    window: timedelta = CATCH_UP_WINDOW,
+) -> ReminderRun:
+    """Select, claim (committed before any send), send concurrently, record the outcome."""
+    report = ReminderRun()
+    with transaction() as session:
+        due = find_due(session, now, window)
+        report.due = len(due)
+        won = claim_due(session, due, now)
+        report.claimed = len(won)
+        subscriptions = push.subscriptions_by_user(session, {d.user_id for d in won.values()})
+    jobs = [
+        push.PushJob(subscription=sub, message=reminder.message(now, window), key=delivery_id)
+        for delivery_id, reminder in won.items()
+        for sub in subscriptions.get(reminder.user_id, [])
+    ]
+    results = sender.send_many(jobs)
+    outcome: dict[int, list[push.SendResult]] = defaultdict(list)
+    for job, result in results:
+        outcome[job.key].append(result)
+    finished = utcnow()
+    updates = []
+    for delivery_id in won:
+        tries = outcome.get(delivery_id, [])
+        delivered = sum(1 for r in tries if r.ok)
+        if not tries:
+            status, error = "no_device", None
+            report.no_device += 1
+        elif delivered:
+            status, error = "sent", None
+            report.sent += 1
+        else:
+            status = "failed"
+            error = "; ".join(sorted({r.error or "failed" for r in tries}))[:255]
+            report.failed += 1
+        updates.append(
+            {
+                "delivery_id": delivery_id,
+                "status": status,
+                "devices": delivered,
+                "sent_at": finished if delivered else None,
+                "error": error,
+            }
+        )
+    report.pushes = len(jobs)
+    with transaction() as session:
+        if updates:
+            table = ReminderDelivery.__table__
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("delivery_id")), updates
+            )
+        push.record_results(session, (r for _, r in results), finished)
+    if report.failed:
+        log.warning("reminders: %d of %d could not be delivered", report.failed, report.claimed)
+    return report

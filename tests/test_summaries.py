@@ -1,0 +1,194 @@
+"""Therapists' Monday summaries and low-adherence alerts: inbox, push, email, once."""
+
+import socketserver
+import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_bytes
+from email.message import Message
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from homeprogram.extensions import db
+from homeprogram.models import AdherenceAlert, Assignment, CompletionLog, InboxMessage
+from homeprogram.services import adherence, push, summaries
+from homeprogram.services.email import SmtpSettings
+from homeprogram.services.vapid import load_keys
+from tests.push_service import LocalPushService
+
+CONTACT = "mailto:ops@sunrise-therapy.org"
+MONDAY = date(2026, 11, 30)
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP (no TLS, no auth) to receive what smtplib sends."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while line := self.rfile.readline():
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                self.wfile.write(b"354 go on\r\n")
+                data = b""
+                while (chunk := self.rfile.readline()) != b".\r\n":
+                    data += chunk[1:] if chunk.startswith(b"..") else chunk
+                self.server.messages.append(message_from_bytes(data))  # type: ignore[attr-defined]
+                self.wfile.write(b"250 queued\r\n")
+            elif verb == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp():
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
+    server.daemon_threads = True
+    server.messages: list[Message] = []  # type: ignore[misc]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def service():
+    with LocalPushService() as running:
+        yield running
+
+
+@pytest.fixture
+def sender(tmp_path):
+    return push.PushSender(keys=load_keys(tmp_path / "vapid", {}), contact=CONTACT)
+
+
+def berlin(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def _log(session, assignment, day, response=None):
+    session.add(
+        CompletionLog(
+            client_id=str(uuid.uuid4()),
+            assignment_id=assignment.id,
+            child_id=assignment.child_id,
+            occurred_at=datetime(day.year, day.month, day.day, 18, tzinfo=UTC),
+            local_date=day,
+            response=response,
+        )
+    )
+    session.commit()
+
+
+@pytest.fixture
+def caseload(factory, session, service):
+    """A Berlin therapist with Sam (nothing logged for weeks) and Lee (practised every day)."""
+    org = factory.org()
+    therapist = factory.therapist(org, timezone="Europe/Berlin")
+    sam = factory.child(org, therapist=therapist, name="Sam", timezone="America/New_York")
+    lee = factory.child(org, therapist=therapist, name="Lee", timezone="America/New_York")
+    factory.assignment(sam, factory.activity(title="Button board"), start_date=date(2026, 10, 1))
+    done = factory.assignment(lee, start_date=date(2026, 10, 1))
+    for i in range(1, 15):
+        _log(session, done, MONDAY - timedelta(days=i))
+    device = service.device()
+    push.save_subscription(
+        session, therapist.id, device.subscription(), "Laptop", allow_insecure=True
+    )
+    session.commit()
+    return therapist, sam, lee, device
+
+
+def _summaries(app, sender, smtp_server, now):
+    settings = None
+    if smtp_server is not None:
+        host, port = smtp_server.server_address
+        settings = SmtpSettings(host, port, None, None, "homeprogram@sunrise-therapy.org")
+    with app.app_context():
+        return summaries.run_weekly_summaries(db.transaction, sender, settings, now)
+
+
+def test_weekly_summary_on_monday_morning_once_in_inbox_push_and_email(
+    app, session, caseload, sender, service, smtp
+):
+    """Monday 07:00 therapist time: last week's figures and flags, once, on every channel."""
+    therapist, _, _, device = caseload
+    assert _summaries(app, sender, smtp, berlin(MONDAY, 6, 59)) == 0
+    assert _summaries(app, sender, smtp, berlin(MONDAY, 7, 0)) == 1
+    assert _summaries(app, sender, smtp, berlin(MONDAY, 7, 1)) == 0
+    assert _summaries(app, sender, smtp, berlin(MONDAY + timedelta(days=1), 7)) == 0
+
+    message = session.scalar(select(InboxMessage))
+    assert message.user_id == therapist.id and message.kind == "summary"
+    assert "2026-11-23" in message.title
+    assert "Lee: 100% of planned sessions (7 of 7)" in message.body
+    assert "Sam: 0% of planned sessions (0 of 7)" in message.body
+    assert "no practice logged for 5 days" in message.body
+    assert message.pushed_at is not None and message.emailed_at is not None
+
+    [pushed] = service.received_by(device)
+    assert pushed.json["url"] == f"/inbox/{message.id}"
+    assert "Sam" not in pushed.payload.decode() and "%" not in pushed.payload.decode()
+
+    [mail] = smtp.messages
+    assert mail["To"] == therapist.email
+    assert mail.get_content_type() == "text/plain"
+    assert "Sam: 0% of planned sessions" in mail.get_payload()
+
+
+def test_summary_without_smtp_or_push_still_reaches_the_inbox(app, session, caseload):
+    """With no SMTP configured and push unavailable, the summary is in the inbox all the same."""
+    assert _summaries(app, None, None, berlin(MONDAY, 9)) == 1
+    message = session.scalar(select(InboxMessage))
+    assert message.pushed_at is None and message.emailed_at is None
+
+
+def test_alert_when_a_flag_appears_once_per_child_flag_and_week(
+    app, session, factory, caseload, sender, service
+):
+    """A flag raises an alert to every therapist of the child, once per flag and week."""
+    therapist, sam, _, device = caseload
+    outsider = factory.therapist()  # staff of another organization: never sees Sam
+    factory.member(sam, outsider, "therapist")
+    now = berlin(MONDAY, 10)
+    with app.app_context():
+        first = summaries.run_alerts(db.transaction, sender, now)
+        again = summaries.run_alerts(db.transaction, sender, now + timedelta(hours=5))
+        next_week = summaries.run_alerts(db.transaction, sender, now + timedelta(days=7))
+    flags = adherence.overview_for(session, sam, now).flags
+    assert set(flags) >= {adherence.LOW_ADHERENCE, adherence.NO_RECENT_LOGS}
+    assert first == len(flags) and again == 0 and next_week >= len(flags)
+    weeks = session.scalars(
+        select(AdherenceAlert.iso_week).where(AdherenceAlert.child_id == sam.id)
+    ).all()
+    assert sorted(weeks) == ["2026-W49"] * len(flags) + ["2026-W50"] * len(flags)
+    alerts = session.scalars(
+        select(InboxMessage).where(InboxMessage.kind == "alert", InboxMessage.child_id == sam.id)
+    ).all()
+    assert {a.user_id for a in alerts} == {therapist.id}
+    assert len(alerts) == 2 * len(flags) and all("Sam" in a.title for a in alerts)
+    assert all("Sam" not in r.payload.decode() for r in service.received_by(device))
+
+
+def test_often_hard_alert_names_the_activity_in_the_inbox_only(
+    app, session, caseload, sender, service
+):
+    """ "Hard" on 3 of the last 5 sessions names the activity in the inbox, not in the push."""
+    _, _, lee, _ = caseload
+    lee_assignment = session.scalar(select(Assignment).where(Assignment.child_id == lee.id))
+    for _ in range(3):
+        _log(session, lee_assignment, MONDAY - timedelta(days=1), response="hard")
+    with app.app_context():
+        summaries.run_alerts(db.transaction, sender, berlin(MONDAY, 10))
+    alert = session.scalar(
+        select(InboxMessage).where(InboxMessage.child_id == lee.id, InboxMessage.kind == "alert")
+    )
+    assert '"hard" on 3 of the last 5 sessions' in alert.body
+    assert lee_assignment.activity.title in alert.body
+    assert all(lee_assignment.activity.title not in r.payload.decode() for r in service.received)
