@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from homeprogram.services.logs import MAX_MINUTES, MAX_NOTE
@@ -24,7 +25,11 @@ class DetailsForm(FlaskForm):
     )
     response = RadioField(
         _l("How did it go?"),
-        choices=[("easy", _l("Easy")), ("just_right", _l("Just right")), ("hard", _l("Hard"))],
+        choices=[
+            SelectChoice("easy", _l("Easy")),
+            SelectChoice("just_right", _l("Just right")),
+            SelectChoice("hard", _l("Hard")),
+        ],
         validators=[Optional()],
         validate_choice=False,  # the service checks the value and says so in words
     )

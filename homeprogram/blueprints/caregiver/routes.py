@@ -88,7 +88,9 @@ def _card_response(
 ) -> Any:
     """The card fragment for htmx (with a message for the live region), else the today page."""
     if not htmx:
-        return redirect(url_for("caregiver.child_today", child_id=child.id))
+        response = redirect(url_for("caregiver.child_today", child_id=child.id))
+        response.vary.add("HX-Request")  # the same URL answers htmx with a fragment
+        return response
     try:
         card = plans.card_for(
             db.session, child, assignment_id, _today(child), user_id=current_user.id
@@ -98,7 +100,7 @@ def _card_response(
         response = render("caregiver/partials/live.html", announce=announce)
         response.headers["HX-Refresh"] = "true"
         return response
-    return render(
+    response = render(
         "caregiver/partials/card.html",
         child=child,
         card=card,
@@ -106,6 +108,8 @@ def _card_response(
         details_forms={**_details_forms(card), **(forms or {})},
         announce=announce,
     )
+    response.vary.add("HX-Request")
+    return response
 
 
 def _today_page(child: Child) -> Any:
