@@ -142,3 +142,41 @@ def test_logout_clears_the_phone(phone, factory, session):
     expect(page.locator(".flash")).to_contain_text("logged out")
     assert page.evaluate("HPQueue.all().then(entries => entries.length)") == 0
     assert "hp-pages-v1" not in page.evaluate("caches.keys()")
+
+
+_TARGETS = """
+() => {
+  const selector = "main button, main a, main summary, main .choice-option, main textarea,"
+    + " main input:not([type=hidden]):not([type=radio]), .nav-links a, .nav-links button";
+  return Array.from(document.querySelectorAll(selector))
+    .filter((el) => el.getClientRects().length && !el.closest(".visually-hidden"))
+    .map((el) => {
+      const box = el.getBoundingClientRect();
+      return { text: (el.innerText || el.name || el.tagName).trim().slice(0, 40),
+               width: Math.round(box.width), height: Math.round(box.height) };
+    })
+    .filter((box) => box.height < 44 || box.width < 44);
+}
+"""
+
+
+def test_phone_layout_fits_360px_with_44px_targets(phone, factory):
+    """Today and week fit a 360 px screen without sideways scrolling; every target is 44 px."""
+    fam = family(factory, measure_name="Seconds to button", measure_unit="s")
+    page = phone.new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+    morning = page.locator(f"#card-{fam.morning.id}")
+    morning.locator("[data-done-button]").click()
+    from playwright.sync_api import expect
+
+    expect(morning.locator(".log-details")).to_have_attribute("open", "")
+    page.locator(".steps summary").first.click()
+    for url in ("/today", f"/children/{fam.child.id}/week", "/settings"):
+        if url != "/today":
+            page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert page.evaluate(_TARGETS) == [], url
