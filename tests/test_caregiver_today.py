@@ -4,6 +4,7 @@ import re
 import uuid
 from datetime import timedelta
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from homeprogram.extensions import db
@@ -367,3 +368,20 @@ def test_today_page_is_not_stored_by_browsers(client, factory, login):
     fam = family(factory)
     login(fam.caregiver.email)
     assert client.get("/today").headers["Cache-Control"] == "no-store"
+
+
+def test_picture_is_behind_the_steps_tap(client, factory, login, session):
+    """An activity's picture shows inside the collapsed steps, through the library's route."""
+    fam = family(factory)
+    activity = fam.morning.activity
+    activity.picture = "abc123.webp"
+    session.add(activity)
+    session.commit()
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    steps = page[page.index(f'id="card-{fam.morning.id}"') :]
+    steps = steps[steps.index('<details class="steps">') : steps.index("</details>")]
+    assert "Steps and picture" in steps
+    with client.application.test_request_context():
+        src = url_for("library.picture", activity_id=activity.id, name="abc123.webp")
+    assert f'<img class="activity-picture" src="{src}"' in steps

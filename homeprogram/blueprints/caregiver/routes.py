@@ -5,16 +5,16 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from homeprogram.access_control import caregiver_required
 from homeprogram.blueprints.caregiver import pwa, settings  # noqa: F401 (registers routes)
 from homeprogram.blueprints.caregiver.blueprint import bp
 from homeprogram.blueprints.caregiver.display import anchor_label, dose_label, local_time
 from homeprogram.blueprints.caregiver.forms import DetailsForm, DoneForm
+from homeprogram.blueprints.library.routes import activity_picture_url
 from homeprogram.extensions import db, htmx
 from homeprogram.models import Activity, Child, CompletionLog
 from homeprogram.models.base import utcnow
@@ -42,16 +42,10 @@ def _helpers() -> dict[str, Any]:
 
 
 def _picture_url(activity: Activity) -> str | None:
-    """The activity's picture, when the library offers one this user may see."""
-    if not activity.picture or "library.picture" not in current_app.view_functions:
+    """The activity's picture, when there is one this user may see."""
+    if not activity.picture or not library.can_view_picture(db.session, current_user.id, activity):
         return None
-    can_view = getattr(library, "can_view_picture", None)
-    if can_view is not None and not can_view(db.session, current_user.id, activity):
-        return None
-    try:
-        return url_for("library.picture", activity_id=activity.id)
-    except BuildError:
-        return None
+    return activity_picture_url(activity)
 
 
 def _family_child(child_id: int) -> Child:
