@@ -119,6 +119,13 @@
     if (isDoneForm(form)) { queueFrom(form); }
   });
 
+  // A gateway or server failure (502, 503…) is a connection problem to the family too.
+  document.addEventListener("htmx:responseError", function (event) {
+    const form = event.detail && event.detail.elt;
+    const status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
+    if (isDoneForm(form) && status >= 500) { queueFrom(form); }
+  });
+
   function refreshCard(assignmentId) {
     const card = cardOf(assignmentId);
     if (card && window.htmx) {
