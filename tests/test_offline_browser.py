@@ -180,3 +180,34 @@ def test_phone_layout_fits_360px_with_44px_targets(phone, factory):
             page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
         assert page.evaluate(_TARGETS) == [], url
+
+
+def test_lost_answer_is_replayed_without_a_duplicate(phone, factory, session):
+    """The server stores a Done but the answer is lost: the phone queues and replays it, and
+    the client_id keeps it to one log."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+
+    def deliver_then_drop(route: Any) -> None:
+        route.fetch()  # the request reaches the server and is stored...
+        route.abort("connectionreset")  # ...but the phone never hears back
+
+    page.route("**/children/*/logs", deliver_then_drop)
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    bedtime.locator("[data-done-button]").click()
+    expect(bedtime.locator("[data-pending]")).to_be_visible()
+    page.unroute("**/children/*/logs")
+
+    page.reload()  # opening the app replays the queue
+    expect(page.locator(f"#card-{fam.bedtime.id} .card-status")).to_contain_text("1 of 2 done")
+    expect(page.locator(f"#card-{fam.bedtime.id} [data-pending]")).to_be_hidden()
+    assert page.evaluate("HPQueue.all().then(entries => entries.length)") == 0
+    session.expire_all()
+    assert len(session.scalars(select(CompletionLog)).all()) == 1
