@@ -182,13 +182,20 @@ def test_phone_layout_fits_360px_with_44px_targets(phone, factory):
         assert page.evaluate(_TARGETS) == [], url
 
 
-def test_lost_answer_is_replayed_without_a_duplicate(phone, factory, session):
+def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory, session):
     """The server stores a Done but the answer is lost: the phone queues and replays it, and
     the client_id keeps it to one log."""
     from playwright.sync_api import expect
 
     fam = family(factory)
-    page = phone.new_page()
+    # Requests that pass through a service worker escape page.route: block the worker here.
+    context = phone.browser.new_context(
+        base_url=live_server,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        service_workers="block",
+    )
+    page = context.new_page()
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
@@ -211,3 +218,4 @@ def test_lost_answer_is_replayed_without_a_duplicate(phone, factory, session):
     assert page.evaluate("HPQueue.all().then(entries => entries.length)") == 0
     session.expire_all()
     assert len(session.scalars(select(CompletionLog)).all()) == 1
+    context.close()
