@@ -17,13 +17,10 @@ from homeprogram.models import (
     Assignment,
     CareTeamMember,
     Child,
-    CoachingNote,
     CompletionLog,
     Setting,
 )
-from homeprogram.models.base import utcnow
-from homeprogram.services import access, audit
-from homeprogram.services.audit import Actor
+from homeprogram.services import access
 from homeprogram.services.errors import NotFound
 from homeprogram.services.schedule import expected_sessions
 
@@ -329,39 +326,3 @@ def current_streak(session: Session, child: Child, today: date) -> int:
                 break
         day -= timedelta(days=1)
     return streak
-
-
-# Coaching notes --------------------------------------------------------------------------
-# A minimal version of what the program editor's service offers, until that is merged.
-
-
-def open_notes(session: Session, child_id: int) -> list[CoachingNote]:
-    return list(
-        session.scalars(
-            select(CoachingNote)
-            .where(CoachingNote.child_id == child_id, CoachingNote.dismissed_at.is_(None))
-            .order_by(CoachingNote.created_at.desc(), CoachingNote.id.desc())
-        )
-    )
-
-
-def dismiss_note(
-    session: Session, actor: Actor, *, child_id: int, note_id: int, user_id: int
-) -> CoachingNote:
-    note = session.get(CoachingNote, note_id)
-    child = session.get(Child, child_id)
-    if note is None or child is None or note.child_id != child_id:
-        raise NotFound()
-    if note.dismissed_at is None:
-        note.dismissed_at = utcnow()
-        note.dismissed_by_id = user_id
-        audit.record(
-            session,
-            actor,
-            "coaching_note.dismissed",
-            organization_id=child.organization_id,
-            child_id=child_id,
-            target_type="coaching_note",
-            target_id=note.id,
-        )
-    return note

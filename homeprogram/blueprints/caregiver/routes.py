@@ -18,7 +18,7 @@ from homeprogram.blueprints.library.routes import activity_picture_url
 from homeprogram.extensions import db, htmx
 from homeprogram.models import Activity, Child, CompletionLog
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, library, logs
+from homeprogram.services import access, library, logs, programs
 from homeprogram.services import today as plans
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 from homeprogram.services.schedule import local_date
@@ -119,7 +119,7 @@ def _today_page(child: Child) -> Any:
         child=child,
         plan=plan,
         details_forms=details_forms,
-        notes=plans.open_notes(s, child.id),
+        notes=programs.open_notes(s, child.id),
         week=plans.week(s, child, day, today=day),
         streak=plans.current_streak(s, child, day),
     )
@@ -291,7 +291,7 @@ def dismiss_note(child_id: int, note_id: int):
     child = _family_child(child_id)
     s = db.session
     try:
-        plans.dismiss_note(s, actor(), child_id=child.id, note_id=note_id, user_id=current_user.id)
+        programs.dismiss_note(s, actor(), note_id, child.id)
     except NotFound:
         abort(404)
     s.commit()
