@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from homeprogram.extensions import db, login_manager
+from homeprogram.models import User
 from homeprogram.services import access, accounts
 
 
@@ -51,6 +53,22 @@ class Anonymous(AnonymousUserMixin):
     is_admin = False
 
 
+def current_user_for(s: Session, user: User, session_token: str) -> CurrentUser:
+    """What views know of ``user``: also used for bearer-token API requests."""
+    member = accounts.membership(s, user.id)
+    return CurrentUser(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        locale=user.locale,
+        timezone=user.timezone,
+        session_token=session_token,
+        organization_id=member.organization_id if member else None,
+        org_role=member.role if member else None,
+        roles=access.roles_of(s, user.id),
+    )
+
+
 def _load(token: str) -> CurrentUser | None:
     """Load the signed-in user in sessions of its own, before the view's session begins.
 
@@ -70,19 +88,7 @@ def _load(token: str) -> CurrentUser | None:
                 session.clear()
                 session["_expired"] = True
             return None
-        member = accounts.membership(s, login.user_id)
-        user = login.user
-        current = CurrentUser(
-            id=user.id,
-            name=user.name,
-            email=user.email,
-            locale=user.locale,
-            timezone=user.timezone,
-            session_token=token,
-            organization_id=member.organization_id if member else None,
-            org_role=member.role if member else None,
-            roles=access.roles_of(s, user.id),
-        )
+        current = current_user_for(s, login.user, token)
         login_id, last_seen_at = login.id, login.last_seen_at
     if accounts.needs_touch(last_seen_at):
         with db.transaction() as w:

@@ -5,6 +5,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.admin.routes import bp as admin_bp
+    from homeprogram.blueprints.api.routes import bp as api_bp
     from homeprogram.blueprints.auth.routes import bp as auth_bp
     from homeprogram.blueprints.caregiver.routes import bp as caregiver_bp
     from homeprogram.blueprints.core.routes import bp as core_bp
@@ -23,3 +24,4 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.push.routes import bp as push_bp
 
     app.register_blueprint(push_bp)
+    app.register_blueprint(api_bp)

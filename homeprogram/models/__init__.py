@@ -31,3 +31,4 @@ from homeprogram.models.push import (
     ReminderPlan,
 )
 from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem
+from homeprogram.models.tokens import ApiToken

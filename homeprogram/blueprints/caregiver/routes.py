@@ -1,18 +1,300 @@
-"""The caregiver's phone pages."""
+"""The caregiver's phone pages: today, one-tap logging with details and undo, the week."""
 
-from flask import Blueprint
+import uuid
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import abort, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from homeprogram.access_control import caregiver_required
-from homeprogram.extensions import db
-from homeprogram.services import access
-from homeprogram.web import render
+from homeprogram.blueprints.caregiver import pwa, settings  # noqa: F401 (registers routes)
+from homeprogram.blueprints.caregiver.blueprint import bp
+from homeprogram.blueprints.caregiver.display import anchor_label, dose_label, local_time
+from homeprogram.blueprints.caregiver.forms import DetailsForm, DoneForm
+from homeprogram.blueprints.library.routes import activity_picture_url
+from homeprogram.extensions import db, htmx
+from homeprogram.models import Activity, Child, CompletionLog
+from homeprogram.models.base import utcnow
+from homeprogram.services import access, library, logs, programs
+from homeprogram.services import today as plans
+from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
+from homeprogram.services.schedule import local_date
+from homeprogram.web import actor, apply_errors, child_or_404, render
 
-bp = Blueprint("caregiver", __name__)
+__all__ = ["bp"]
+
+# Times a phone sends with "Done" are trusted within this distance of the server's clock.
+CLIENT_CLOCK_SLACK = timedelta(hours=12)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "anchor_label": anchor_label,
+        "dose_label": dose_label,
+        "local_time": local_time,
+        "new_client_id": lambda: str(uuid.uuid4()),
+        "picture_url": _picture_url,
+    }
+
+
+def _picture_url(activity: Activity) -> str | None:
+    """The activity's picture, when there is one this user may see."""
+    if not activity.picture or not library.can_view_picture(db.session, current_user.id, activity):
+        return None
+    return activity_picture_url(activity)
+
+
+def _family_child(child_id: int) -> Child:
+    return child_or_404(child_id, access.FAMILY_ROLES).child
+
+
+def _today(child: Child) -> date:
+    return local_date(utcnow(), child.timezone)
+
+
+def _details_form(log: CompletionLog, *, from_request: bool = False) -> DetailsForm:
+    if from_request:
+        form = DetailsForm(prefix=f"log{log.id}")
+    else:
+        form = DetailsForm(prefix=f"log{log.id}", obj=log, formdata=None)
+    assignment = log.assignment
+    if assignment.measure_name:
+        unit = f" ({assignment.measure_unit})" if assignment.measure_unit else ""
+        form.measure_value.label.text = assignment.measure_name + unit
+    return form
+
+
+def _details_forms(card: plans.Card) -> dict[int, DetailsForm]:
+    return {log.id: _details_form(log) for log in card.my_logs}
+
+
+def _card_response(
+    child: Child,
+    assignment_id: int,
+    *,
+    just_logged: int | None = None,
+    forms: dict[int, DetailsForm] | None = None,
+    announce: str = "",
+) -> Any:
+    """The card fragment for htmx (with a message for the live region), else the today page."""
+    if not htmx:
+        response = redirect(url_for("caregiver.child_today", child_id=child.id))
+        response.vary.add("HX-Request")  # the same URL answers htmx with a fragment
+        return response
+    try:
+        card = plans.card_for(
+            db.session, child, assignment_id, _today(child), user_id=current_user.id
+        )
+    except NotFound:
+        # Not on today's plan (any more): the whole page is the honest answer.
+        response = render("caregiver/partials/live.html", announce=announce)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    response = render(
+        "caregiver/partials/card.html",
+        child=child,
+        card=card,
+        just_logged=just_logged,
+        details_forms={**_details_forms(card), **(forms or {})},
+        announce=announce,
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+def _today_page(child: Child) -> Any:
+    s = db.session
+    day = _today(child)
+    plan = plans.day_plan(s, child, day, user_id=current_user.id)
+    details_forms: dict[int, DetailsForm] = {}
+    for card in plan.cards:
+        details_forms.update(_details_forms(card))
+    return render(
+        "caregiver/today.html",
+        children=access.children_for(s, current_user.id, "caregiver"),
+        child=child,
+        plan=plan,
+        details_forms=details_forms,
+        notes=programs.open_notes(s, child.id),
+        week=plans.week(s, child, day, today=day),
+        streak=plans.current_streak(s, child, day),
+    )
 
 
 @bp.get("/today")
 @caregiver_required
 def today():
     kids = access.children_for(db.session, current_user.id, "caregiver")
-    return render("caregiver/today.html", children=kids)
+    if not kids:
+        return render("caregiver/no_children.html")
+    return _today_page(kids[0])
+
+
+@bp.get("/children/<int:child_id>/today")
+@caregiver_required
+def child_today(child_id: int):
+    return _today_page(_family_child(child_id))
+
+
+@bp.get("/children/<int:child_id>/today/cards/<int:assignment_id>")
+@caregiver_required
+def card(child_id: int, assignment_id: int):
+    child = _family_child(child_id)
+    return _card_response(child, assignment_id)
+
+
+def _client_time(raw: str | None) -> datetime:
+    """The moment the phone says "Done" was tapped, if believable; else now."""
+    now = utcnow()
+    if raw:
+        try:
+            tapped = datetime.fromisoformat(raw)
+        except ValueError:
+            return now
+        if tapped.tzinfo is not None and abs(tapped - now) <= CLIENT_CLOCK_SLACK:
+            return tapped
+    return now
+
+
+@bp.post("/children/<int:child_id>/logs")
+@caregiver_required
+def log_done(child_id: int):
+    child = _family_child(child_id)
+    form = DoneForm()
+    if not form.validate_on_submit() or not form.assignment_id.data.isdigit():
+        abort(400)
+    s = db.session
+    assignment_id = int(form.assignment_id.data)
+    try:
+        log, _created = logs.record_log(
+            s,
+            actor(),
+            client_id=form.client_id.data,
+            assignment_id=assignment_id,
+            occurred_at=_client_time(form.occurred_at.data),
+            user_id=current_user.id,
+            child_id=child.id,
+        )
+        just_logged: int | None = log.id
+    except NotFound:
+        abort(404)
+    except Conflict:
+        # A double tap or a retry of a tap already stored: show the card as it is.
+        s.rollback()
+        just_logged = None
+    except ValidationFailed:
+        abort(400)
+    s.commit()
+    return _card_response(child, assignment_id, just_logged=just_logged, announce=gettext("Saved."))
+
+
+def _own_log_today(child: Child, log_id: int) -> CompletionLog:
+    try:
+        log = logs.own_log(db.session, current_user.id, log_id)
+    except NotFound:
+        abort(404)
+    if log.child_id != child.id or log.local_date != _today(child):
+        abort(404)  # undo and details are offered for the rest of the day
+    return log
+
+
+@bp.post("/children/<int:child_id>/logs/<int:log_id>/undo")
+@caregiver_required
+def undo(child_id: int, log_id: int):
+    child = _family_child(child_id)
+    log = _own_log_today(child, log_id)
+    s = db.session
+    logs.undo_log(s, actor(), log_id=log.id, user_id=current_user.id)
+    s.commit()
+    return _card_response(child, log.assignment_id, announce=gettext("Undone."))
+
+
+def _decimal_to_float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+@bp.post("/children/<int:child_id>/logs/<int:log_id>/details")
+@caregiver_required
+def details(child_id: int, log_id: int):
+    child = _family_child(child_id)
+    log = _own_log_today(child, log_id)
+    if log.deleted_at is not None:
+        abort(404)
+    s = db.session
+    form = _details_form(log, from_request=True)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        try:
+            logs.update_details(
+                s,
+                actor(),
+                log_id=log.id,
+                user_id=current_user.id,
+                minutes=form.minutes.data,
+                response=form.response.data or None,
+                note=form.note.data or None,
+                measure_value=_decimal_to_float(form.measure_value.data),
+            )
+        except ValidationFailed as failed:
+            s.rollback()
+            errors = failed.errors
+        else:
+            s.commit()
+    if errors or form.errors:
+        apply_errors(form, errors)
+        if not htmx:
+            return render("caregiver/details.html", child=child, log=log, form=form), 400
+        # htmx swaps only 2xx answers: the card comes back with the messages in place.
+        return _card_response(
+            child,
+            log.assignment_id,
+            just_logged=log.id,
+            forms={log.id: form},
+            announce=gettext("Please check the details."),
+        )
+    return _card_response(child, log.assignment_id, announce=gettext("Details saved."))
+
+
+@bp.get("/children/<int:child_id>/week")
+@caregiver_required
+def week(child_id: int):
+    child = _family_child(child_id)
+    day = _today(child)
+    try:
+        shown = (
+            date.fromisoformat(request.args.get("start", "")) if request.args.get("start") else day
+        )
+    except ValueError:
+        shown = day
+    s = db.session
+    view = plans.week(s, child, shown, today=day)
+    return render(
+        "caregiver/week.html",
+        child=child,
+        children=access.children_for(s, current_user.id, "caregiver"),
+        week=view,
+        streak=plans.current_streak(s, child, day),
+        previous_start=view.start - timedelta(days=7),
+        next_start=view.start + timedelta(days=7)
+        if view.start + timedelta(days=7) <= day
+        else None,
+    )
+
+
+@bp.post("/children/<int:child_id>/notes/<int:note_id>/dismiss")
+@caregiver_required
+def dismiss_note(child_id: int, note_id: int):
+    child = _family_child(child_id)
+    s = db.session
+    try:
+        programs.dismiss_note(s, actor(), note_id, child.id)
+    except NotFound:
+        abort(404)
+    s.commit()
+    if htmx:
+        return render("caregiver/partials/live.html", announce=gettext("Note dismissed."))
+    return redirect(url_for("caregiver.child_today", child_id=child.id))

@@ -1,0 +1,387 @@
+"""The caregiver's today and week pages: one-tap Done, undo, details, extra, notes, access."""
+
+import re
+import uuid
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from homeprogram.extensions import db
+from homeprogram.models import AuditEvent, CoachingNote, CompletionLog, Organization
+from homeprogram.models.base import utcnow
+from homeprogram.services import logs
+from homeprogram.services import today as plans
+from homeprogram.services.audit import Actor
+from tests.caregiver_setup import family, note
+
+HX = {"HX-Request": "true"}
+
+
+def _done(client, fam, assignment, client_id=None, headers=HX):
+    return client.post(
+        f"/children/{fam.child.id}/logs",
+        data={"assignment_id": assignment.id, "client_id": client_id or str(uuid.uuid4())},
+        headers=headers,
+    )
+
+
+def _logs(session):
+    session.expire_all()
+    return list(session.scalars(select(CompletionLog).order_by(CompletionLog.id)))
+
+
+def test_today_groups_cards_by_routine_anchor(client, factory, login):
+    """Today shows each due activity under its routine anchor, morning before bedtime."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    assert "Today with Sam" in page
+    assert page.index("Morning") < page.index("Button practice") < page.index("Bedtime")
+    assert page.index("Bedtime") < page.index("Squeeze the putty")
+    assert "5 minutes" in page and "10 reps, 2 times a day" in page
+    assert "<details" in page and "Push the button." in page
+    assert "data-offline-log" in page and 'name="client_id"' in page
+
+
+def test_activity_not_due_today_is_not_shown(client, factory, login):
+    """An assignment paused or not scheduled on today's weekday is not on the page."""
+    fam = family(factory)
+    other_days = [d for d in range(7) if d != fam.today.weekday()]
+    factory.assignment(
+        fam.child,
+        factory.activity(title="Weekend walk"),
+        start_date=fam.today - timedelta(days=3),
+        days_of_week=other_days,
+    )
+    factory.assignment(
+        fam.child,
+        factory.activity(title="Classroom only"),
+        start_date=fam.today - timedelta(days=3),
+        setting="classroom",
+    )
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    assert "Weekend walk" not in page
+    assert "Classroom only" not in page
+
+
+def test_done_logs_at_once_and_returns_the_card(client, factory, login, session):
+    """Done via htmx stores one log, answers the card as done with undo and a live message."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    response = _done(client, fam, fam.morning)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert f'id="card-{fam.morning.id}"' in body
+    assert "Done" in body and "Undo" in body
+    assert 'hx-swap-oob="innerHTML:#live-region"' in body and "Saved." in body
+    assert "Log an extra session" in body
+    assert "HX-Request" in response.headers.get("Vary", "")
+    stored = _logs(session)
+    assert len(stored) == 1
+    assert stored[0].logged_by_id == fam.caregiver.id
+    assert stored[0].local_date == fam.today
+
+
+def test_double_tap_with_one_client_id_stores_one_log(client, factory, login, session):
+    """Two taps sending the card's client_id (even with different times) store one log."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    client_id = str(uuid.uuid4())
+    now = utcnow()
+    for offset in (0, 2):
+        response = client.post(
+            f"/children/{fam.child.id}/logs",
+            data={
+                "assignment_id": fam.morning.id,
+                "client_id": client_id,
+                "occurred_at": (now - timedelta(seconds=offset)).isoformat(),
+            },
+            headers=HX,
+        )
+        assert response.status_code == 200
+    assert len(_logs(session)) == 1
+
+
+def test_done_without_javascript_redirects_to_today(client, factory, login, session):
+    """The Done form works as a plain form post too."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    response = _done(client, fam, fam.morning, headers={})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/children/{fam.child.id}/today")
+    assert len(_logs(session)) == 1
+
+
+def test_extra_sessions_are_accepted_and_shown_as_extra(client, factory, login, session):
+    """Logging beyond the plan is stored and the card says "+1 extra"."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    _done(client, fam, fam.morning)
+    body = _done(client, fam, fam.morning).get_data(as_text=True)
+    assert "+1 extra" in body
+    assert len(_logs(session)) == 2
+    card = plans.card_for(session, fam.child, fam.morning.id, fam.today, user_id=fam.caregiver.id)
+    assert (card.expected, card.done, card.extra) == (1, 1, 1)
+
+
+def test_twice_a_day_shows_progress(client, factory, login):
+    """An activity planned twice a day reads "1 of 2 done" after one session."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    body = _done(client, fam, fam.bedtime).get_data(as_text=True)
+    assert "1 of 2 done" in body
+
+
+def test_undo_from_the_card(client, factory, login, session):
+    """Undo soft-deletes the caregiver's log, audits it and the card is to do again."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    _done(client, fam, fam.morning)
+    log = _logs(session)[0]
+    response = client.post(f"/children/{fam.child.id}/logs/{log.id}/undo", headers=HX)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "To do" in body and "Undone." in body
+    assert _logs(session)[0].deleted_at is not None
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-1] == "log.undone"
+
+
+def test_undo_is_offered_for_the_day_only(client, factory, login, session):
+    """A log from an earlier day cannot be undone from the today page."""
+    fam = family(factory)
+    with db.transaction() as s:
+        log, _ = logs.record_log(
+            s,
+            Actor(fam.caregiver.id),
+            client_id=str(uuid.uuid4()),
+            assignment_id=fam.morning.id,
+            occurred_at=utcnow() - timedelta(days=2),
+            user_id=fam.caregiver.id,
+        )
+    login(fam.caregiver.email)
+    assert (
+        client.post(f"/children/{fam.child.id}/logs/{log.id}/undo", headers=HX).status_code == 404
+    )
+
+
+def test_details_update_the_same_log(client, factory, login, session):
+    """Minutes, how it went, a note and the measure are saved onto the log just made."""
+    fam = family(factory, measure_name="Seconds to button", measure_unit="s")
+    login(fam.caregiver.email)
+    body = _done(client, fam, fam.morning).get_data(as_text=True)
+    assert "Seconds to button (s)" in body
+    log = _logs(session)[0]
+    prefix = f"log{log.id}-"
+    response = client.post(
+        f"/children/{fam.child.id}/logs/{log.id}/details",
+        data={
+            prefix + "minutes": "7",
+            prefix + "response": "just_right",
+            prefix + "note": "Loved it",
+            prefix + "measure_value": "12.5",
+        },
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert "Details saved." in response.get_data(as_text=True)
+    stored = _logs(session)
+    assert len(stored) == 1
+    assert (stored[0].minutes, stored[0].response, stored[0].note, stored[0].measure_value) == (
+        7,
+        "just_right",
+        "Loved it",
+        12.5,
+    )
+
+
+def test_bad_details_keep_input_and_explain(client, factory, login, session):
+    """Minutes out of range come back next to the field, with the input kept, nothing saved."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    _done(client, fam, fam.morning)
+    log = _logs(session)[0]
+    prefix = f"log{log.id}-"
+    data = {prefix + "minutes": "900", prefix + "note": "kept text"}
+    body = client.post(
+        f"/children/{fam.child.id}/logs/{log.id}/details", data=data, headers=HX
+    ).get_data(as_text=True)
+    assert "Enter whole minutes from 0 to 600." in body
+    assert "kept text" in body
+    page = client.post(f"/children/{fam.child.id}/logs/{log.id}/details", data=data)
+    assert page.status_code == 400
+    assert _logs(session)[0].minutes is None
+
+
+def test_caregiver_never_sees_another_family(client, factory, login, session):
+    """Another family's child answers 404 for today, week, logging and notes."""
+    fam = family(factory)
+    other = family(factory)  # a second family, in another clinic
+    coaching = note(session, other.child)
+    login(fam.caregiver.email)
+    cid = other.child.id
+    assert client.get(f"/children/{cid}/today").status_code == 404
+    assert client.get(f"/children/{cid}/week").status_code == 404
+    assert client.get(f"/children/{cid}/today/cards/{other.morning.id}").status_code == 404
+    assert client.post(f"/children/{cid}/notes/{coaching.id}/dismiss").status_code == 404
+    # Posting another family's assignment through one's own child is refused too.
+    response = client.post(
+        f"/children/{fam.child.id}/logs",
+        data={"assignment_id": other.morning.id, "client_id": str(uuid.uuid4())},
+        headers=HX,
+    )
+    assert response.status_code == 404
+    assert session.scalar(select(func.count()).select_from(CompletionLog)) == 0
+
+
+def test_therapist_and_teacher_are_not_caregivers(client, factory, login):
+    """The family pages are for caregivers: staff and teachers get 404."""
+    fam = family(factory)
+    teacher = factory.teacher(fam.child)
+    for user in (fam.therapist, teacher):
+        login(user.email)
+        assert client.get(f"/children/{fam.child.id}/today").status_code == 404
+        client.post("/logout")
+
+
+def test_child_switcher_with_several_children(client, factory, login, session):
+    """A caregiver of two children can switch between their today pages."""
+    fam = family(factory)
+    sibling = factory.child(session.get(Organization, fam.child.organization_id), name="Ana")
+    factory.member(sibling, fam.caregiver, "caregiver")
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    assert 'aria-label="Children"' in page
+    assert f'href="/children/{sibling.id}/today"' in page
+    # Ana sorts first by name, so /today opens on her.
+    assert "Today with Ana" in page
+    assert "Today with Sam" in client.get(f"/children/{fam.child.id}/today").get_data(as_text=True)
+
+
+def test_coaching_notes_show_until_dismissed(client, factory, login, session):
+    """A therapist's note is at the top of today until the caregiver dismisses it."""
+    fam = family(factory)
+    coaching = note(session, fam.child, "Warm up the hands first.")
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    assert page.index("Warm up the hands first.") < page.index("Button practice")
+    response = client.post(f"/children/{fam.child.id}/notes/{coaching.id}/dismiss", headers=HX)
+    assert response.status_code == 200
+    assert "Warm up the hands first." not in client.get("/today").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(CoachingNote, coaching.id).dismissed_by_id == fam.caregiver.id
+
+
+def _log_on(fam, assignment, day, times=1):
+    for _ in range(times):
+        with db.transaction() as s:
+            logs.record_log(
+                s,
+                Actor(fam.caregiver.id),
+                client_id=str(uuid.uuid4()),
+                assignment_id=assignment.id,
+                occurred_at=utcnow() - timedelta(days=(fam.today - day).days),
+                user_id=fam.caregiver.id,
+            )
+
+
+def test_week_counts_are_capped_per_assignment_and_day(session, factory):
+    """Extra sessions never raise done above plan; the count reads "N of M planned"."""
+    fam = family(factory)
+    today = fam.today
+    start = plans.week_start(today)
+    days_so_far = (today - start).days + 1
+    # Morning: three sessions today (plan 1). Bedtime: one of two today.
+    _log_on(fam, fam.morning, today, times=3)
+    _log_on(fam, fam.bedtime, today, times=1)
+    week = plans.week(session, fam.child, today, today=today)
+    assert week.expected_so_far == 3 * days_so_far
+    assert week.done_so_far == 2
+    assert week.extra == 2
+    rows = {row.title: row for row in week.rows}
+    cell = rows["Button practice"].cells[today.weekday()]
+    assert (cell.state, cell.done, cell.extra) == ("done", 1, 2)
+    assert rows["Squeeze the putty"].cells[today.weekday()].state == "partly"
+    if today.weekday() > 0:
+        assert rows["Button practice"].cells[0].state == "missed"
+    if today.weekday() < 6:
+        assert rows["Button practice"].cells[6].state == "upcoming"
+
+
+def test_week_page_in_plain_words(client, factory, login, session):
+    """The week page says how many planned sessions were done, in words, with stars."""
+    fam = family(factory)
+    _log_on(fam, fam.morning, fam.today)
+    _log_on(fam, fam.bedtime, fam.today, times=2)
+    login(fam.caregiver.email)
+    page = client.get(f"/children/{fam.child.id}/week").get_data(as_text=True)
+    planned = 3 * ((fam.today - plans.week_start(fam.today)).days + 1)
+    assert re.search(rf"3 of {planned} planned sessions", page)
+    assert "1 star this week" in page
+    assert "Star: every planned session done" in page
+
+
+def test_not_scheduled_days_are_marked_as_such(session, factory):
+    """A day the activity is not planned reads "not scheduled", never "missed"."""
+    fam = family(factory)
+    yesterday = fam.today - timedelta(days=1)
+    only_today = factory.assignment(
+        fam.child,
+        factory.activity(title="Only today"),
+        start_date=yesterday - timedelta(days=7),
+        days_of_week=[fam.today.weekday()],
+    )
+    week = plans.week(session, fam.child, fam.today, today=fam.today)
+    row = next(r for r in week.rows if r.title == "Only today")
+    assert all(c.state == "not_scheduled" for c in row.cells if c.day != fam.today), only_today.id
+
+
+def test_streak_counts_completed_days_and_forgives_today(session, factory):
+    """Stars for completed days; an unfinished today does not break the streak."""
+    fam = family(factory)
+    for back in (1, 2, 3):
+        day = fam.today - timedelta(days=back)
+        _log_on(fam, fam.morning, day)
+        _log_on(fam, fam.bedtime, day, times=2)
+    assert plans.current_streak(session, fam.child, fam.today) == 3
+    _log_on(fam, fam.morning, fam.today)
+    _log_on(fam, fam.bedtime, fam.today, times=2)
+    assert plans.current_streak(session, fam.child, fam.today) == 4
+
+
+def test_streak_ends_at_a_missed_day_without_saying_so(client, factory, login, session):
+    """After a missed day the page shows no streak and no reproach, only encouragement."""
+    fam = family(factory)
+    _log_on(fam, fam.morning, fam.today - timedelta(days=3))
+    _log_on(fam, fam.bedtime, fam.today - timedelta(days=3), times=2)
+    assert plans.current_streak(session, fam.child, fam.today) == 0
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    assert "in a row" not in page
+    assert "missed" not in page.lower()
+
+
+def test_today_page_is_not_stored_by_browsers(client, factory, login):
+    """Pages with child data are sent with Cache-Control: no-store."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    assert client.get("/today").headers["Cache-Control"] == "no-store"
+
+
+def test_picture_is_behind_the_steps_tap(client, factory, login, session):
+    """An activity's picture shows inside the collapsed steps, through the library's route."""
+    fam = family(factory)
+    activity = fam.morning.activity
+    activity.picture = "abc123.webp"
+    session.add(activity)
+    session.commit()
+    login(fam.caregiver.email)
+    page = client.get("/today").get_data(as_text=True)
+    steps = page[page.index(f'id="card-{fam.morning.id}"') :]
+    steps = steps[steps.index('<details class="steps">') : steps.index("</details>")]
+    assert "Steps and picture" in steps
+    with client.application.test_request_context():
+        src = url_for("library.picture", activity_id=activity.id, name="abc123.webp")
+    assert f'<img class="activity-picture" src="{src}"' in steps

@@ -1,0 +1,221 @@
+"""A real phone-sized Chromium against a real server: log online, log offline, sync.
+
+Uses the machine's Chromium (Debian package ``chromium``; `.ci/run` installs it), never a
+browser downloaded by Playwright. Skipped when /usr/bin/chromium is absent.
+"""
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from homeprogram.models import CompletionLog
+from tests.caregiver_setup import family
+from tests.conftest import TEST_PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+]
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    # A real server on 127.0.0.1 answers for that host, not for the test client's name.
+    return {"SERVER_NAME": None}
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, in a thread of this process."""
+    import waitress.server
+
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def phone(live_server) -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_log_online_then_offline_then_sync(phone, factory, session):
+    """Done online, Done offline (kept on the phone), back online: exactly two logs stored."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+    # Wait for the service worker, then load once more so the worker keeps this page.
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+
+    morning = page.locator(f"#card-{fam.morning.id}")
+    morning.locator("[data-done-button]").click()
+    expect(morning.locator(".card-status")).to_contain_text("Done")
+    expect(morning.get_by_role("button", name=re.compile("^Undo"))).to_be_visible()
+
+    phone.set_offline(True)
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    bedtime.locator("[data-done-button]").click()
+    expect(bedtime.locator("[data-pending]")).to_be_visible()
+    expect(bedtime.locator("[data-pending]")).to_contain_text("Saved on this phone, will sync")
+    expect(page.locator("#live-region")).to_contain_text("Saved on this phone")
+
+    # Still offline, the page opens from the phone, with the offline banner and the pending log.
+    page.reload()
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    expect(page.locator(f"#card-{fam.bedtime.id} [data-pending]")).to_be_visible()
+
+    phone.set_offline(False)
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    expect(bedtime.locator(".card-status")).to_contain_text("1 of 2 done")
+    expect(bedtime.locator("[data-pending]")).to_be_hidden()
+    expect(page.locator("[data-offline-banner]")).to_be_hidden()
+
+    session.expire_all()
+    stored = session.scalars(select(CompletionLog).order_by(CompletionLog.id)).all()
+    assert [log.assignment_id for log in stored] == [fam.morning.id, fam.bedtime.id]
+    assert {log.logged_by_id for log in stored} == {fam.caregiver.id}
+    assert all(log.deleted_at is None for log in stored)
+    queued = page.evaluate("HPQueue.all().then(entries => entries.length)")
+    assert queued == 0
+    assert errors == []
+
+
+def test_logout_clears_the_phone(phone, factory, session):
+    """Logging out empties the offline queue and the kept today pages."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.evaluate(
+        """HPQueue.put({client_id: "6b0c1c2e-3d4f-4a5b-8c6d-7e8f9a0b1c2d", assignment_id: -1,
+                        child_id: -1, occurred_at: new Date().toISOString(), user_id: -1,
+                        queued_at: new Date().toISOString()})"""
+    )
+    assert page.evaluate("caches.keys()").count("hp-pages-v1") == 1
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/login")
+    expect(page.locator(".flash")).to_contain_text("logged out")
+    assert page.evaluate("HPQueue.all().then(entries => entries.length)") == 0
+    assert "hp-pages-v1" not in page.evaluate("caches.keys()")
+
+
+_TARGETS = """
+() => {
+  const selector = "main button, main a, main summary, main .choice-option, main textarea,"
+    + " main input:not([type=hidden]):not([type=radio]), .nav-links a, .nav-links button";
+  return Array.from(document.querySelectorAll(selector))
+    .filter((el) => el.getClientRects().length && !el.closest(".visually-hidden"))
+    .map((el) => {
+      const box = el.getBoundingClientRect();
+      return { text: (el.innerText || el.name || el.tagName).trim().slice(0, 40),
+               width: Math.round(box.width), height: Math.round(box.height) };
+    })
+    .filter((box) => box.height < 44 || box.width < 44);
+}
+"""
+
+
+def test_phone_layout_fits_360px_with_44px_targets(phone, factory):
+    """Today and week fit a 360 px screen without sideways scrolling; every target is 44 px."""
+    fam = family(factory, measure_name="Seconds to button", measure_unit="s")
+    page = phone.new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+    morning = page.locator(f"#card-{fam.morning.id}")
+    morning.locator("[data-done-button]").click()
+    from playwright.sync_api import expect
+
+    expect(morning.locator(".log-details")).to_have_attribute("open", "")
+    page.locator(".steps summary").first.click()
+    for url in ("/today", f"/children/{fam.child.id}/week", "/settings"):
+        if url != "/today":
+            page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, url
+        assert page.evaluate(_TARGETS) == [], url
+
+
+def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory, session):
+    """The server stores a Done but the answer is lost: the phone queues and replays it, and
+    the client_id keeps it to one log."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    # Requests that pass through a service worker escape page.route: block the worker here.
+    context = phone.browser.new_context(
+        base_url=live_server,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        service_workers="block",
+    )
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+
+    def deliver_then_drop(route: Any) -> None:
+        route.fetch()  # the request reaches the server and is stored...
+        route.abort("connectionreset")  # ...but the phone never hears back
+
+    page.route("**/children/*/logs", deliver_then_drop)
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    bedtime.locator("[data-done-button]").click()
+    expect(bedtime.locator("[data-pending]")).to_be_visible()
+    page.unroute("**/children/*/logs")
+
+    page.reload()  # opening the app replays the queue
+    expect(page.locator(f"#card-{fam.bedtime.id} .card-status")).to_contain_text("1 of 2 done")
+    expect(page.locator(f"#card-{fam.bedtime.id} [data-pending]")).to_be_hidden()
+    assert page.evaluate("HPQueue.all().then(entries => entries.length)") == 0
+    session.expire_all()
+    assert len(session.scalars(select(CompletionLog)).all()) == 1
+    context.close()
