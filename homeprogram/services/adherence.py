@@ -39,10 +39,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, load_only
 
 from homeprogram.models import Activity, Assignment, Child, CompletionLog, Response
-from homeprogram.services.schedule import expected_sessions
+from homeprogram.services.schedule import expected_between
 
 LOW_ADHERENCE = "low_adherence"
 NO_RECENT_LOGS = "no_recent_logs"
@@ -133,12 +133,32 @@ class ChildAdherence:
     start: date
     end: date
     chains: list[ChainAdherence] = field(default_factory=list)
+    _prefix: tuple[list[int], list[int], list[int]] | None = field(default=None, repr=False)
+
+    def _sums(self) -> tuple[list[int], list[int], list[int]]:
+        """Running totals of expected, done and extra per day, for O(1) windows."""
+        if self._prefix is None:
+            n = (self.end - self.start).days + 1
+            expected, done = [0] * n, [0] * n
+            logged = [0] * n
+            for chain in self.chains:
+                expected = [x + y for x, y in zip(expected, chain.expected, strict=True)]
+                done = [
+                    d + (n_ if n_ < e else e)
+                    for d, e, n_ in zip(done, chain.expected, chain.logged, strict=True)
+                ]
+                logged = [x + y for x, y in zip(logged, chain.logged, strict=True)]
+            extra = [n_ - d for n_, d in zip(logged, done, strict=True)]
+            self._prefix = (_running(expected), _running(done), _running(extra))
+        return self._prefix
 
     def between(self, a: date, b: date) -> Tally:
-        total = Tally()
-        for chain in self.chains:
-            total += chain.between(a, b)
-        return total
+        lo = max(0, (a - self.start).days)
+        hi = min((self.end - self.start).days + 1, (b - self.start).days + 1)
+        if hi <= lo:
+            return Tally()
+        e, d, x = self._sums()
+        return Tally(e[hi] - e[lo], d[hi] - d[lo], x[hi] - x[lo])
 
     def day(self, d: date) -> Tally:
         return self.between(d, d)
@@ -151,6 +171,15 @@ class ChildAdherence:
         """Chains with something expected or logged between a and b (default: the range)."""
         a, b = a or self.start, b or self.end
         return [c for c in self.chains if (t := c.between(a, b)).expected or t.extra]
+
+
+def _running(values: list[int]) -> list[int]:
+    out = [0]
+    total = 0
+    for v in values:
+        total += v
+        out.append(total)
+    return out
 
 
 def local_today(timezone: str, now: datetime) -> date:
@@ -167,7 +196,22 @@ def _load_assignments(session: Session, child_ids: list[int]) -> list[Assignment
         select(Assignment)
         .join(Assignment.activity)
         .outerjoin(Assignment.pauses)
-        .options(contains_eager(Assignment.activity), contains_eager(Assignment.pauses))
+        .options(
+            # Only what adherence reads: a caseload holds thousands of assignments.
+            load_only(
+                Assignment.child_id,
+                Assignment.activity_id,
+                Assignment.previous_id,
+                Assignment.start_date,
+                Assignment.end_date,
+                Assignment.days_of_week,
+                Assignment.times_per_day,
+                Assignment.measure_name,
+                Assignment.measure_unit,
+            ),
+            contains_eager(Assignment.activity).load_only(Activity.title),
+            contains_eager(Assignment.pauses),
+        )
         .where(Assignment.child_id.in_(child_ids))
         .order_by(Assignment.id)
     )
@@ -228,11 +272,11 @@ def adherence_for(
         chain.current = a
         chain.first_start = min(chain.first_start, a.start_date)
         chain.activity_id, chain.activity_title = a.activity_id, a.activity.title
-        first = max(start, a.start_date)
-        last = end if a.end_date is None else min(end, a.end_date)
-        expected = chain.expected
-        for i in range((first - start).days, (last - start).days + 1):
-            expected[i] += expected_sessions(a, start + timedelta(days=i))
+        version = expected_between(a, start, end)
+        if len(chain.assignment_ids) == 1:
+            chain.expected = version
+        else:
+            chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]
     counts = session.execute(
         select(CompletionLog.assignment_id, CompletionLog.local_date, func.count())
         .where(
