@@ -7,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeprogram.models.base import Base, utcnow
-from homeprogram.models.programs import Assignment
+from homeprogram.models.programs import Assignment, CompletionLog
 
 goal_assignment = Table(
     "goal_assignment",
@@ -89,3 +89,14 @@ class Barrier(Base):
     flags: Mapped[str] = mapped_column(String(80), default="")  # the flags that asked
     local_date: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Adherence counts a caseload's logs per (child, day, assignment): an index that covers the
+# query lets SQLite and PostgreSQL answer from the index alone.
+Index(
+    "ix_completion_log_adherence",
+    CompletionLog.child_id,
+    CompletionLog.local_date,
+    CompletionLog.assignment_id,
+    CompletionLog.deleted_at,
+)

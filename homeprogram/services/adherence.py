@@ -285,7 +285,7 @@ def adherence_for(
             CompletionLog.local_date <= end,
             CompletionLog.deleted_at.is_(None),
         )
-        .group_by(CompletionLog.assignment_id, CompletionLog.local_date)
+        .group_by(CompletionLog.child_id, CompletionLog.local_date, CompletionLog.assignment_id)
     )
     for assignment_id, day, n in counts:
         root = roots.get(assignment_id)
@@ -355,14 +355,7 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
     start = min(_windows(t)[0] for t in todays.values())
     end = max(todays.values())
     data = adherence_for(session, ids, start, end)
-    last_logs: dict[int, date] = {
-        cid: day
-        for cid, day in session.execute(
-            select(CompletionLog.child_id, func.max(CompletionLog.local_date))
-            .where(CompletionLog.child_id.in_(ids), CompletionLog.deleted_at.is_(None))
-            .group_by(CompletionLog.child_id)
-        )
-    }
+    last_logs = _last_logs(session, ids)
     hard = _often_hard(session, todays)
     result: dict[int, Overview] = {}
     for cid, today in todays.items():
@@ -396,6 +389,24 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
             hard_activities=titles,
         )
     return result
+
+
+def _last_logs(session: Session, child_ids: list[int]) -> dict[int, date]:
+    """The latest local date with a log, per child (one query).
+
+    A correlated "newest first, first row" per child walks the (child_id, local_date) index
+    backwards and stops at once; a GROUP BY max() would read every log of the caseload.
+    """
+    newest = (
+        select(CompletionLog.local_date)
+        .where(CompletionLog.child_id == Child.id, CompletionLog.deleted_at.is_(None))
+        .order_by(CompletionLog.local_date.desc())
+        .limit(1)
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(Child.id, newest).where(Child.id.in_(child_ids)))
+    return {cid: day for cid, day in rows if day is not None}
 
 
 def _quiet(adh: ChildAdherence, today: date, last_log: date | None) -> bool:
