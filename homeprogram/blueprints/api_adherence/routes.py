@@ -107,9 +107,18 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Adherence"}}
                     },
                 },
-                "400": {"description": "Bad dates or range (problem+json)"},
-                "401": {"description": "Not logged in (problem+json)"},
-                "404": {"description": "No such child, or not visible to you (problem+json)"},
+                "400": {
+                    "description": "A date is missing or malformed, or the range is reversed or "
+                    "too long; `errors` names the parameter.",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+                # Shared responses of the OpenAPI builder (homeprogram/blueprints/api/openapi.py).
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
             },
         }
     }
