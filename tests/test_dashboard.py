@@ -136,5 +136,5 @@ def test_dashboard_query_count_does_not_grow(factory, session, client, login, cl
     for i in range(2, 20):
         _kid(factory, session, org, therapist, f"Kid{i}", range(1, 40, 2), hard=5)
     large = _dashboard_queries(client, app)
-    # caseload (2) + adherence figures and flags (5) + barrier answers (1)
-    assert small == large == 8
+    # caseload (2) + adherence figures and flags (6) + barrier answers (1)
+    assert small == large == 9

@@ -91,12 +91,14 @@ class Barrier(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-# Adherence counts a caseload's logs per (child, day, assignment): an index that covers the
-# query lets SQLite and PostgreSQL answer from the index alone.
+# The dashboard counts a caseload's logs per (child, day, assignment) and ranks recent
+# responses: an index covering both queries answers them without reading the table.
 Index(
     "ix_completion_log_adherence",
     CompletionLog.child_id,
     CompletionLog.local_date,
     CompletionLog.assignment_id,
     CompletionLog.deleted_at,
+    CompletionLog.response,
+    CompletionLog.occurred_at,
 )

@@ -39,9 +39,16 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager, load_only
+from sqlalchemy.orm import Session
 
-from homeprogram.models import Activity, Assignment, Child, CompletionLog, Response
+from homeprogram.models import (
+    Activity,
+    Assignment,
+    AssignmentPause,
+    Child,
+    CompletionLog,
+    Response,
+)
 from homeprogram.services.schedule import expected_between
 
 LOW_ADHERENCE = "low_adherence"
@@ -96,7 +103,9 @@ class ChainAdherence:
     activity_id: int
     activity_title: str
     assignment_ids: list[int]  # versions, oldest first
-    current: Assignment  # latest version
+    current_id: int  # the latest version
+    measure_name: str | None  # of the latest version
+    measure_unit: str | None
     first_start: date  # start of the first version
     start: date
     expected: list[int]  # per day of the range, index 0 = start
@@ -190,35 +199,64 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _load_assignments(session: Session, child_ids: list[int]) -> list[Assignment]:
-    # One query: assignments with their pauses and activity, for every child at once.
-    stmt = (
-        select(Assignment)
-        .join(Assignment.activity)
-        .outerjoin(Assignment.pauses)
-        .options(
-            # Only what adherence reads: a caseload holds thousands of assignments.
-            load_only(
-                Assignment.child_id,
-                Assignment.activity_id,
-                Assignment.previous_id,
-                Assignment.start_date,
-                Assignment.end_date,
-                Assignment.days_of_week,
-                Assignment.times_per_day,
-                Assignment.measure_name,
-                Assignment.measure_unit,
-            ),
-            contains_eager(Assignment.activity).load_only(Activity.title),
-            contains_eager(Assignment.pauses),
+@dataclass(frozen=True)
+class PauseRow:
+    start_date: date
+    end_date: date | None
+
+
+@dataclass
+class ScheduleRow:
+    """The columns of an assignment that adherence reads (plain values, no ORM instance:
+    a caseload holds thousands of assignments and building instances dominated the time)."""
+
+    id: int
+    child_id: int
+    activity_id: int
+    previous_id: int | None
+    start_date: date
+    end_date: date | None
+    days_of_week: list[int]
+    times_per_day: int
+    measure_name: str | None
+    measure_unit: str | None
+    title: str
+    pauses: list[PauseRow] = field(default_factory=list)
+
+
+def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRow]:
+    """Every assignment (all versions) of the children, with their pauses (two queries)."""
+    rows = session.execute(
+        select(
+            Assignment.id,
+            Assignment.child_id,
+            Assignment.activity_id,
+            Assignment.previous_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Assignment.days_of_week,
+            Assignment.times_per_day,
+            Assignment.measure_name,
+            Assignment.measure_unit,
+            Activity.title,
         )
+        .join(Activity, Activity.id == Assignment.activity_id)
         .where(Assignment.child_id.in_(child_ids))
         .order_by(Assignment.id)
     )
-    return list(session.scalars(stmt).unique())
+    assignments = [ScheduleRow(*row) for row in rows]
+    by_id = {a.id: a for a in assignments}
+    pauses = session.execute(
+        select(AssignmentPause.assignment_id, AssignmentPause.start_date, AssignmentPause.end_date)
+        .join(Assignment, Assignment.id == AssignmentPause.assignment_id)
+        .where(Assignment.child_id.in_(child_ids))
+    )
+    for assignment_id, first, last in pauses:
+        by_id[assignment_id].pauses.append(PauseRow(first, last))
+    return assignments
 
 
-def _chain_roots(assignments: Sequence[Assignment]) -> dict[int, int]:
+def _chain_roots(assignments: Sequence[ScheduleRow]) -> dict[int, int]:
     by_id = {a.id: a for a in assignments}
     roots: dict[int, int] = {}
     for a in assignments:
@@ -234,7 +272,7 @@ def _chain_roots(assignments: Sequence[Assignment]) -> dict[int, int]:
 def adherence_for(
     session: Session, child_ids: Iterable[int], start: date, end: date
 ) -> dict[int, ChildAdherence]:
-    """Adherence of several children over one range of local dates (three queries)."""
+    """Adherence of several children over one range of local dates (four queries)."""
     ids = sorted(set(child_ids))
     if not ids:
         return {}
@@ -258,9 +296,11 @@ def adherence_for(
             chain = ChainAdherence(
                 chain_id=root,
                 activity_id=a.activity_id,
-                activity_title=a.activity.title,
+                activity_title=a.title,
                 assignment_ids=[],
-                current=a,
+                current_id=a.id,
+                measure_name=a.measure_name,
+                measure_unit=a.measure_unit,
                 first_start=a.start_date,
                 start=start,
                 expected=[0] * n_days,
@@ -269,9 +309,10 @@ def adherence_for(
             chains[root] = chain
             result[a.child_id].chains.append(chain)
         chain.assignment_ids.append(a.id)
-        chain.current = a
+        chain.current_id = a.id
+        chain.measure_name, chain.measure_unit = a.measure_name, a.measure_unit
         chain.first_start = min(chain.first_start, a.start_date)
-        chain.activity_id, chain.activity_title = a.activity_id, a.activity.title
+        chain.activity_id, chain.activity_title = a.activity_id, a.title
         version = expected_between(a, start, end)
         if len(chain.assignment_ids) == 1:
             chain.expected = version

@@ -160,8 +160,8 @@ def child_progress(session: Session, child: Child, now: datetime) -> ChildProgre
                 tally=tally,
                 weeks=[cells[i : i + 7] for i in range(0, len(cells), 7)],
                 responses={r: spread.get(r, 0) for r in RESPONSES},
-                measure_name=chain.current.measure_name,
-                measure_unit=chain.current.measure_unit,
+                measure_name=chain.measure_name,
+                measure_unit=chain.measure_unit,
                 measures=chain_measures,
             )
         )

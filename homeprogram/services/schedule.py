@@ -5,7 +5,9 @@ adherence, classroom view) calls these functions. Days are local dates in the ch
 time zone; instants are converted with zoneinfo.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from homeprogram.models import Assignment
@@ -45,7 +47,25 @@ def is_active(assignment: Assignment, day: date) -> bool:
     return not is_paused(assignment, day)
 
 
-def expected_between(assignment: Assignment, start: date, end: date) -> list[int]:
+class _Span(Protocol):
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date | None: ...
+
+
+class Scheduled(_Span, Protocol):
+    """What a schedule is read from: an ``Assignment``, or plain rows with the same fields."""
+
+    @property
+    def days_of_week(self) -> list[int]: ...
+    @property
+    def times_per_day(self) -> int: ...
+    @property
+    def pauses(self) -> Sequence[_Span]: ...
+
+
+def expected_between(assignment: Scheduled, start: date, end: date) -> list[int]:
     """``expected_sessions`` for every day from ``start`` to ``end`` (inclusive), index 0 =
     ``start``: the same rule, computed by weekday stride and pause slices for bulk callers
     (adherence over a whole caseload)."""

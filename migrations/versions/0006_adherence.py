@@ -123,7 +123,7 @@ def upgrade() -> None:
     with op.batch_alter_table("completion_log", schema=None) as batch_op:
         batch_op.create_index(
             "ix_completion_log_adherence",
-            ["child_id", "local_date", "assignment_id", "deleted_at"],
+            ["child_id", "local_date", "assignment_id", "deleted_at", "response", "occurred_at"],
             unique=False,
         )
 

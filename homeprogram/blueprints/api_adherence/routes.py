@@ -176,7 +176,7 @@ def child_adherence(child_id: int):
         overall=_tally(data.total),
         assignments=[
             {
-                "assignment_id": chain.current.id,
+                "assignment_id": chain.current_id,
                 "assignment_ids": chain.assignment_ids,
                 "activity_id": chain.activity_id,
                 "activity_title": chain.activity_title,

@@ -364,12 +364,7 @@ def report(child_id: int):
                 s, actor(), grant.child, form.start.data, form.end.data, form.comment.data or ""
             )
             s.commit()
-            return render(
-                "progress/report.html",
-                r=data,
-                child=grant.child,
-                goal_charts={g.id: _goal_chart(g) for g, _ in data.goals},
-            )
+            return render("progress/report.html", r=data, child=grant.child)
         apply_errors(form, errors)
     return render("progress/report_form.html", form=form, child=grant.child), 400
 
