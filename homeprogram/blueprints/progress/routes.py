@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -52,12 +53,18 @@ def dashboard():
     overviews = adherence.caseload_overview(s, kids, now)
     today = max((o.today for o in overviews.values()), default=now.date())
     answers = barriers.latest_barriers(s, [c.id for c in kids], today)
+    no_plan = gettext("no plan")
+
+    def trend_text(o: adherence.Overview) -> str:
+        return ", ".join(no_plan if w.percent is None else f"{w.percent}%" for w in o.weeks)
+
     rows = sorted(
         (
             (
                 child,
                 overviews[child.id],
                 charts.sparkline([w.rate for w in overviews[child.id].weeks]),
+                trend_text(overviews[child.id]),
                 answers.get(child.id),
             )
             for child in kids
