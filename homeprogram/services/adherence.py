@@ -323,20 +323,24 @@ def adherence_for(
         d = start + timedelta(days=i)
         day_index[d] = day_index[d.isoformat()] = i
     logged_by_assignment = {aid: chains[root].logged for aid, root in roots.items()}
-    counts = session.connection().execute(
-        select(
-            CompletionLog.assignment_id,
-            type_coerce(CompletionLog.local_date, String),
-            func.count(),
+    counts = (
+        session.connection()
+        .execute(
+            select(
+                CompletionLog.assignment_id,
+                type_coerce(CompletionLog.local_date, String),
+                func.count(),
+            )
+            .where(
+                CompletionLog.child_id.in_(ids),
+                CompletionLog.local_date >= start,
+                CompletionLog.local_date <= end,
+                CompletionLog.deleted_at.is_(None),
+            )
+            .group_by(CompletionLog.child_id, CompletionLog.local_date, CompletionLog.assignment_id)
         )
-        .where(
-            CompletionLog.child_id.in_(ids),
-            CompletionLog.local_date >= start,
-            CompletionLog.local_date <= end,
-            CompletionLog.deleted_at.is_(None),
-        )
-        .group_by(CompletionLog.child_id, CompletionLog.local_date, CompletionLog.assignment_id)
-    )
+        .all()
+    )  # one fetchall: iterating the cursor would fetch row by row
     for assignment_id, day, n in counts:
         logged = logged_by_assignment.get(assignment_id)
         if logged is not None:
