@@ -121,3 +121,30 @@ def test_openapi_fragments_are_exported():
     assert ref["content"]["application/json"]["schema"]["$ref"].endswith("/Adherence")
     assert {"Adherence", "AdherenceTally", "AssignmentAdherence"} <= set(routes.OPENAPI_SCHEMAS)
     assert routes.bp.name.startswith("api")
+
+
+def test_personal_api_token_works(factory, session, client, setup):
+    """An integration reads adherence with a personal bearer token, no cookie."""
+    from homeprogram.services import tokens
+    from homeprogram.services.audit import Actor
+
+    child, *_ = setup
+    parent = factory.caregiver(child, email="token-parent@example.org")
+    _row, plain = tokens.create_token(session, Actor(parent.id), user_id=parent.id, name="sheet")
+    session.commit()
+    response = client.get(
+        URL.format(child.id),
+        query_string={"from": "2026-03-02", "to": "2026-03-08"},
+        headers={"Authorization": f"Bearer {plain}"},
+    )
+    assert response.status_code == 200
+    assert response.get_json()["overall"]["expected"] == 11
+    bad = client.get(URL.format(child.id), headers={"Authorization": "Bearer hp_nope"})
+    assert bad.status_code == 401
+
+
+def test_adherence_is_in_the_openapi_document(client):
+    """/api/v1/openapi.json documents the adherence endpoint and its schemas."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "get" in doc["paths"]["/api/v1/children/{child_id}/adherence"]
+    assert "Adherence" in doc["components"]["schemas"]

@@ -331,3 +331,15 @@ def test_barrier_for_another_family_is_404(factory, session, team, client, login
     login("parent@example.org")
     response = client.post(f"/children/{other.id}/barrier", data={"reason": "no_time"})
     assert response.status_code == 404
+
+
+def test_today_page_asks_what_got_in_the_way(factory, session, team, client, login):
+    """The caregiver's today page shows the prompt while flagged, and not after an answer."""
+    child, *_ = _quiet_child(factory, session, team)
+    login("parent@example.org")
+    html = client.get(f"/children/{child.id}/today").get_data(as_text=True)
+    assert "What got in the way?" in html
+    assert f'href="/children/{child.id}/goals"' in html
+    client.post(f"/children/{child.id}/barrier", data={"reason": "no_time"})
+    html = client.get(f"/children/{child.id}/today").get_data(as_text=True)
+    assert "What got in the way?" not in html

@@ -26,7 +26,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(push_bp)
     app.register_blueprint(api_bp)
 
-
     from homeprogram.blueprints.api_adherence.routes import bp as api_adherence_bp
     from homeprogram.blueprints.progress.routes import bp as progress_bp
 

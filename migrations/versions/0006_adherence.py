@@ -1,7 +1,7 @@
 """goals and barriers
 
 Revision ID: 0006_adherence
-Revises: 0005_push
+Revises: 0004_caregiver
 Create Date: 2026-11-27 02:46:47.019511
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import homeprogram.models.base
 
 revision: str = "0006_adherence"
-down_revision: str | Sequence[str] | None = "0005_push"
+down_revision: str | Sequence[str] | None = "0004_caregiver"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

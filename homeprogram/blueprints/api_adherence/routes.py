@@ -3,14 +3,14 @@
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
+from homeprogram.api_auth import api_login_required
 from homeprogram.errors import problem
 from homeprogram.extensions import db
 from homeprogram.services import access, adherence
 from homeprogram.services.adherence import Tally
-from homeprogram.services.errors import NotFound
 
 bp = Blueprint("api_adherence", __name__, url_prefix="/api/v1")
 
@@ -148,17 +148,13 @@ def _parse(name: str, errors: dict[str, str]) -> date | None:
 
 
 @bp.get("/children/<int:child_id>/adherence")
+@api_login_required
 def child_adherence(child_id: int):
-    if not current_user.is_authenticated:
-        response = problem(401, "Unauthorized", "Log in or send a personal API token.")
-        return response
     s = db.session
-    try:
-        grant = access.child_access(
-            s, current_user.id, child_id, access.STAFF_ROLES | access.FAMILY_ROLES
-        )
-    except NotFound:
-        abort(404)
+    # Staff and the child's caregivers; anyone else (teachers included) gets 404.
+    grant = access.child_access(
+        s, current_user.id, child_id, access.STAFF_ROLES | access.FAMILY_ROLES
+    )
     errors: dict[str, str] = {}
     start, end = _parse("from", errors), _parse("to", errors)
     if start and end:
