@@ -103,7 +103,7 @@ def _load_user_first() -> None:
 
 def home_url(user: CurrentUser) -> str:
     if user.is_staff:
-        return url_for("therapist.caseload")
+        return url_for("progress.dashboard")
     if "caregiver" in user.roles:
         return url_for("caregiver.today")
     if "teacher" in user.roles:

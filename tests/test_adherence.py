@@ -2,6 +2,9 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from homeprogram.services import adherence
 from homeprogram.services.adherence import Tally
 from tests.adherence_helpers import log, pause
@@ -49,7 +52,7 @@ def test_schedule_change_mid_week_uses_prescription_in_force(factory, session):
     [chain] = result.chains
     assert chain.chain_id == old.id
     assert chain.assignment_ids == [old.id, new.id]
-    assert chain.current.id == new.id
+    assert chain.current_id == new.id
 
 
 def test_paused_assignment_expects_nothing_while_paused(factory, session):
@@ -276,4 +279,42 @@ def test_caseload_overview_query_count_is_fixed(factory, session, app):
     with count_queries(session.get_bind()) as many:
         result = adherence.caseload_overview(session, big, now)
     assert len(result) == 20
-    assert few.count == many.count == 5
+    assert few.count == many.count == 6
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start_offset=st.integers(-20, 40),
+    length=st.integers(0, 60),
+    end_after=st.one_of(st.none(), st.integers(0, 50)),
+    weekdays=st.sets(st.integers(0, 6), min_size=1),
+    times=st.integers(1, 3),
+    pauses=st.lists(
+        st.tuples(st.integers(-5, 70), st.one_of(st.none(), st.integers(0, 10))), max_size=3
+    ),
+)
+def test_bulk_schedule_reading_matches_day_by_day(
+    start_offset, length, end_after, weekdays, times, pauses
+):
+    """The bulk reader gives exactly expected_sessions for every day (any start, end, pauses)."""
+    from homeprogram.models import Assignment, AssignmentPause
+    from homeprogram.services.schedule import expected_between, expected_sessions
+
+    a = Assignment(
+        start_date=MON + timedelta(days=start_offset),
+        end_date=None if end_after is None else MON + timedelta(days=start_offset + end_after),
+        days_of_week=sorted(weekdays),
+        times_per_day=times,
+    )
+    a.pauses = [
+        AssignmentPause(
+            start_date=MON + timedelta(days=p),
+            end_date=None if d is None else MON + timedelta(days=p + d),
+        )
+        for p, d in pauses
+    ]
+    end = MON + timedelta(days=length)
+    days = [MON + timedelta(days=i) for i in range(length + 1)]
+    assert expected_between(a, MON, end) == [expected_sessions(a, d) for d in days]

@@ -28,7 +28,7 @@ def test_demo_seeds_once(runner, session):
 def test_demo_logins_work(runner, client):
     """Every printed demo login signs in and lands on its role's home page."""
     runner.invoke(args=["demo", "--no-serve"])
-    homes = {"therapist": "/caseload", "caregiver": "/today", "teacher": "/students"}
+    homes = {"therapist": "/dashboard", "caregiver": "/today", "teacher": "/students"}
     for role, email, password in demo.LOGINS:
         response = client.post("/login", data={"email": email, "password": password})
         assert response.status_code == 302, (email, response.status_code)

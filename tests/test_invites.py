@@ -174,7 +174,7 @@ def test_admin_invites_therapist_to_organization(client, factory, login, session
             "new-password": "kai-long-passphrase",
         },
     )
-    assert response.headers["Location"].endswith("/caseload")
+    assert response.headers["Location"].endswith("/dashboard")
     member = session.scalar(select(OrgMembership).join(User).where(User.email == "kai@example.org"))
     assert (member.organization_id, member.role) == (org.id, "therapist")
 

@@ -9,11 +9,11 @@ def test_healthz_reports_database(client):
 
 
 def test_therapist_lands_on_caseload(client, factory, login):
-    """A therapist who logs in sees their caseload with their children."""
+    """A therapist who logs in lands on the dashboard; the caseload lists their children."""
     org = factory.org()
     therapist = factory.therapist(org, email="t@example.org")
     factory.child(org, therapist=therapist, name="Ayla")
     response = login("t@example.org")
-    assert response.headers["Location"].endswith("/caseload")
+    assert response.headers["Location"].endswith("/dashboard")
     page = client.get("/caseload").get_data(as_text=True)
     assert "Ayla" in page

@@ -25,3 +25,9 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(push_bp)
     app.register_blueprint(api_bp)
+
+    from homeprogram.blueprints.api_adherence.routes import bp as api_adherence_bp
+    from homeprogram.blueprints.progress.routes import bp as progress_bp
+
+    app.register_blueprint(progress_bp)
+    app.register_blueprint(api_adherence_bp)

@@ -2,6 +2,7 @@
 
 from homeprogram.models.audit import AuditEvent
 from homeprogram.models.base import Base
+from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
 from homeprogram.models.invites import Invite
 from homeprogram.models.people import (
     CareRole,

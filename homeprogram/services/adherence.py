@@ -36,13 +36,22 @@ Public interface (stable; other modules rely on it):
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import accumulate
+from operator import sub
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy.orm import Session
 
-from homeprogram.models import Activity, Assignment, Child, CompletionLog, Response
-from homeprogram.services.schedule import expected_sessions
+from homeprogram.models import (
+    Activity,
+    Assignment,
+    AssignmentPause,
+    Child,
+    CompletionLog,
+    Response,
+)
+from homeprogram.services.schedule import expected_between
 
 LOW_ADHERENCE = "low_adherence"
 NO_RECENT_LOGS = "no_recent_logs"
@@ -96,7 +105,9 @@ class ChainAdherence:
     activity_id: int
     activity_title: str
     assignment_ids: list[int]  # versions, oldest first
-    current: Assignment  # latest version
+    current_id: int  # the latest version
+    measure_name: str | None  # of the latest version
+    measure_unit: str | None
     first_start: date  # start of the first version
     start: date
     expected: list[int]  # per day of the range, index 0 = start
@@ -133,12 +144,33 @@ class ChildAdherence:
     start: date
     end: date
     chains: list[ChainAdherence] = field(default_factory=list)
+    _prefix: tuple[list[int], list[int], list[int]] | None = field(default=None, repr=False)
+
+    def _sums(self) -> tuple[list[int], list[int], list[int]]:
+        """Running totals of expected, done and extra per day, for O(1) windows."""
+        if self._prefix is None:
+            n = (self.end - self.start).days + 1
+            if not self.chains:
+                zeros = [0] * (n + 1)
+                self._prefix = (zeros, zeros, zeros)
+                return self._prefix
+            # map/zip keep the per-day work in C: a caseload has ~100k chain-days.
+            expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=True)))
+            done = list(
+                map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=True))
+            )
+            logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=True)))
+            extra = list(map(sub, logged, done))
+            self._prefix = (_running(expected), _running(done), _running(extra))
+        return self._prefix
 
     def between(self, a: date, b: date) -> Tally:
-        total = Tally()
-        for chain in self.chains:
-            total += chain.between(a, b)
-        return total
+        lo = max(0, (a - self.start).days)
+        hi = min((self.end - self.start).days + 1, (b - self.start).days + 1)
+        if hi <= lo:
+            return Tally()
+        e, d, x = self._sums()
+        return Tally(e[hi] - e[lo], d[hi] - d[lo], x[hi] - x[lo])
 
     def day(self, d: date) -> Tally:
         return self.between(d, d)
@@ -153,6 +185,10 @@ class ChildAdherence:
         return [c for c in self.chains if (t := c.between(a, b)).expected or t.extra]
 
 
+def _running(values: list[int]) -> list[int]:
+    return list(accumulate(values, initial=0))
+
+
 def local_today(timezone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
@@ -161,20 +197,64 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
-def _load_assignments(session: Session, child_ids: list[int]) -> list[Assignment]:
-    # One query: assignments with their pauses and activity, for every child at once.
-    stmt = (
-        select(Assignment)
-        .join(Assignment.activity)
-        .outerjoin(Assignment.pauses)
-        .options(contains_eager(Assignment.activity), contains_eager(Assignment.pauses))
+@dataclass(frozen=True)
+class PauseRow:
+    start_date: date
+    end_date: date | None
+
+
+@dataclass
+class ScheduleRow:
+    """The columns of an assignment that adherence reads (plain values, no ORM instance:
+    a caseload holds thousands of assignments and building instances dominated the time)."""
+
+    id: int
+    child_id: int
+    activity_id: int
+    previous_id: int | None
+    start_date: date
+    end_date: date | None
+    days_of_week: list[int]
+    times_per_day: int
+    measure_name: str | None
+    measure_unit: str | None
+    title: str
+    pauses: list[PauseRow] = field(default_factory=list)
+
+
+def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRow]:
+    """Every assignment (all versions) of the children, with their pauses (two queries)."""
+    rows = session.execute(
+        select(
+            Assignment.id,
+            Assignment.child_id,
+            Assignment.activity_id,
+            Assignment.previous_id,
+            Assignment.start_date,
+            Assignment.end_date,
+            Assignment.days_of_week,
+            Assignment.times_per_day,
+            Assignment.measure_name,
+            Assignment.measure_unit,
+            Activity.title,
+        )
+        .join(Activity, Activity.id == Assignment.activity_id)
         .where(Assignment.child_id.in_(child_ids))
         .order_by(Assignment.id)
     )
-    return list(session.scalars(stmt).unique())
+    assignments = [ScheduleRow(*row) for row in rows]
+    by_id = {a.id: a for a in assignments}
+    pauses = session.execute(
+        select(AssignmentPause.assignment_id, AssignmentPause.start_date, AssignmentPause.end_date)
+        .join(Assignment, Assignment.id == AssignmentPause.assignment_id)
+        .where(Assignment.child_id.in_(child_ids))
+    )
+    for assignment_id, first, last in pauses:
+        by_id[assignment_id].pauses.append(PauseRow(first, last))
+    return assignments
 
 
-def _chain_roots(assignments: Sequence[Assignment]) -> dict[int, int]:
+def _chain_roots(assignments: Sequence[ScheduleRow]) -> dict[int, int]:
     by_id = {a.id: a for a in assignments}
     roots: dict[int, int] = {}
     for a in assignments:
@@ -190,7 +270,7 @@ def _chain_roots(assignments: Sequence[Assignment]) -> dict[int, int]:
 def adherence_for(
     session: Session, child_ids: Iterable[int], start: date, end: date
 ) -> dict[int, ChildAdherence]:
-    """Adherence of several children over one range of local dates (three queries)."""
+    """Adherence of several children over one range of local dates (four queries)."""
     ids = sorted(set(child_ids))
     if not ids:
         return {}
@@ -214,9 +294,11 @@ def adherence_for(
             chain = ChainAdherence(
                 chain_id=root,
                 activity_id=a.activity_id,
-                activity_title=a.activity.title,
+                activity_title=a.title,
                 assignment_ids=[],
-                current=a,
+                current_id=a.id,
+                measure_name=a.measure_name,
+                measure_unit=a.measure_unit,
                 first_start=a.start_date,
                 start=start,
                 expected=[0] * n_days,
@@ -225,28 +307,44 @@ def adherence_for(
             chains[root] = chain
             result[a.child_id].chains.append(chain)
         chain.assignment_ids.append(a.id)
-        chain.current = a
+        chain.current_id = a.id
+        chain.measure_name, chain.measure_unit = a.measure_name, a.measure_unit
         chain.first_start = min(chain.first_start, a.start_date)
-        chain.activity_id, chain.activity_title = a.activity_id, a.activity.title
-        first = max(start, a.start_date)
-        last = end if a.end_date is None else min(end, a.end_date)
-        expected = chain.expected
-        for i in range((first - start).days, (last - start).days + 1):
-            expected[i] += expected_sessions(a, start + timedelta(days=i))
-    counts = session.execute(
-        select(CompletionLog.assignment_id, CompletionLog.local_date, func.count())
-        .where(
-            CompletionLog.child_id.in_(ids),
-            CompletionLog.local_date >= start,
-            CompletionLog.local_date <= end,
-            CompletionLog.deleted_at.is_(None),
+        chain.activity_id, chain.activity_title = a.activity_id, a.title
+        version = expected_between(a, start, end)
+        if len(chain.assignment_ids) == 1:
+            chain.expected = version
+        else:
+            chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]
+    # Dates come back as text on SQLite; looking the text up directly skips parsing tens of
+    # thousands of dates (PostgreSQL returns date objects, which are keys too).
+    day_index: dict[object, int] = {}
+    for i in range(n_days):
+        d = start + timedelta(days=i)
+        day_index[d] = day_index[d.isoformat()] = i
+    logged_by_assignment = {aid: chains[root].logged for aid, root in roots.items()}
+    counts = (
+        session.connection()
+        .execute(
+            select(
+                CompletionLog.assignment_id,
+                type_coerce(CompletionLog.local_date, String),
+                func.count(),
+            )
+            .where(
+                CompletionLog.child_id.in_(ids),
+                CompletionLog.local_date >= start,
+                CompletionLog.local_date <= end,
+                CompletionLog.deleted_at.is_(None),
+            )
+            .group_by(CompletionLog.child_id, CompletionLog.local_date, CompletionLog.assignment_id)
         )
-        .group_by(CompletionLog.assignment_id, CompletionLog.local_date)
-    )
+        .all()
+    )  # one fetchall: iterating the cursor would fetch row by row
     for assignment_id, day, n in counts:
-        root = roots.get(assignment_id)
-        if root is not None:
-            chains[root].logged[(day - start).days] += n
+        logged = logged_by_assignment.get(assignment_id)
+        if logged is not None:
+            logged[day_index[day]] += n
     return result
 
 
@@ -311,14 +409,7 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
     start = min(_windows(t)[0] for t in todays.values())
     end = max(todays.values())
     data = adherence_for(session, ids, start, end)
-    last_logs: dict[int, date] = {
-        cid: day
-        for cid, day in session.execute(
-            select(CompletionLog.child_id, func.max(CompletionLog.local_date))
-            .where(CompletionLog.child_id.in_(ids), CompletionLog.deleted_at.is_(None))
-            .group_by(CompletionLog.child_id)
-        )
-    }
+    last_logs = _last_logs(session, ids)
     hard = _often_hard(session, todays)
     result: dict[int, Overview] = {}
     for cid, today in todays.items():
@@ -352,6 +443,24 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
             hard_activities=titles,
         )
     return result
+
+
+def _last_logs(session: Session, child_ids: list[int]) -> dict[int, date]:
+    """The latest local date with a log, per child (one query).
+
+    A correlated "newest first, first row" per child walks the (child_id, local_date) index
+    backwards and stops at once; a GROUP BY max() would read every log of the caseload.
+    """
+    newest = (
+        select(CompletionLog.local_date)
+        .where(CompletionLog.child_id == Child.id, CompletionLog.deleted_at.is_(None))
+        .order_by(CompletionLog.local_date.desc())
+        .limit(1)
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    rows = session.execute(select(Child.id, newest).where(Child.id.in_(child_ids)))
+    return {cid: day for cid, day in rows if day is not None}
 
 
 def _quiet(adh: ChildAdherence, today: date, last_log: date | None) -> bool:

@@ -5,7 +5,9 @@ adherence, classroom view) calls these functions. Days are local dates in the ch
 time zone; instants are converted with zoneinfo.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from homeprogram.models import Assignment
@@ -43,3 +45,43 @@ def is_active(assignment: Assignment, day: date) -> bool:
     if assignment.end_date is not None and day > assignment.end_date:
         return False
     return not is_paused(assignment, day)
+
+
+class _Span(Protocol):
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date | None: ...
+
+
+class Scheduled(_Span, Protocol):
+    """What a schedule is read from: an ``Assignment``, or plain rows with the same fields."""
+
+    @property
+    def days_of_week(self) -> list[int]: ...
+    @property
+    def times_per_day(self) -> int: ...
+    @property
+    def pauses(self) -> Sequence[_Span]: ...
+
+
+def expected_between(assignment: Scheduled, start: date, end: date) -> list[int]:
+    """``expected_sessions`` for every day from ``start`` to ``end`` (inclusive), index 0 =
+    ``start``: the same rule, computed by weekday stride and pause slices for bulk callers
+    (adherence over a whole caseload)."""
+    n = (end - start).days + 1
+    out = [0] * max(n, 0)
+    first = max(start, assignment.start_date)
+    last = end if assignment.end_date is None else min(end, assignment.end_date)
+    if first > last:
+        return out
+    lo, hi = (first - start).days, (last - start).days + 1
+    for weekday in set(assignment.days_of_week):
+        offset = lo + (weekday - first.weekday()) % 7
+        out[offset:hi:7] = [assignment.times_per_day] * len(range(offset, hi, 7))
+    for pause in assignment.pauses:
+        p_lo = max(lo, (pause.start_date - start).days)
+        p_hi = hi if pause.end_date is None else min(hi, (pause.end_date - start).days + 1)
+        if p_lo < p_hi:
+            out[p_lo:p_hi] = [0] * (p_hi - p_lo)
+    return out

@@ -1,0 +1,225 @@
+"""Benchmark the therapist dashboard and a child progress page on a generated caseload.
+
+    PYTHONPATH=$PWD python bench/dashboard.py [--children 200] [--assignments 8] [--days 365]
+                                              [--runs 20] [--database-url URL]
+
+Builds a fresh SQLite database in a temporary directory (or uses --database-url, which
+must point to an empty database), migrates it, writes the caseload through the models,
+then renders each page with the Flask test client and prints the median time, the number
+of SQL queries, and the ratio to a trivial page (/healthz, signed in) in the same run.
+"""
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, insert
+
+from homeprogram import create_app
+from homeprogram.extensions import db
+from homeprogram.migrations_runner import upgrade
+from homeprogram.models import (
+    Activity,
+    Assignment,
+    AssignmentPause,
+    CareRole,
+    CareTeamMember,
+    Child,
+    CompletionLog,
+    Organization,
+    OrgMembership,
+    OrgRole,
+    User,
+)
+from homeprogram.services import passwords
+
+PASSWORD = "benchmark password 1234"
+TIMEZONES = ["America/Chicago", "America/New_York", "Europe/London", "Pacific/Auckland"]
+
+
+def generate(url: str, n_children: int, n_assignments: int, n_days: int, seed: int) -> int:
+    """Write the caseload; returns the number of completion logs."""
+    rnd = random.Random(seed)
+    today = date.today()
+    first_day = today - timedelta(days=n_days)
+    with db.transaction() as s:
+        org = Organization(name="Bench clinic", timezone="America/Chicago")
+        s.add(org)
+        s.flush()
+        ot = User(
+            email="ot@bench.test",
+            name="Bench OT",
+            password_hash=passwords.hash_password(PASSWORD),
+            timezone="America/Chicago",
+        )
+        s.add(ot)
+        s.flush()
+        s.add(OrgMembership(organization_id=org.id, user_id=ot.id, role=OrgRole.THERAPIST))
+        activities = [
+            Activity(slug=f"bench-{i}", title=f"Activity {i}", focus_area="fine_motor")
+            for i in range(40)
+        ]
+        s.add_all(activities)
+        s.flush()
+        children = [
+            Child(
+                organization_id=org.id,
+                display_name=f"Child {i:03d}",
+                birth_year=2018,
+                birth_month=1 + i % 12,
+                timezone=TIMEZONES[i % len(TIMEZONES)],
+            )
+            for i in range(n_children)
+        ]
+        s.add_all(children)
+        s.flush()
+        s.add_all(
+            CareTeamMember(child_id=c.id, user_id=ot.id, role=CareRole.THERAPIST) for c in children
+        )
+        assignments: list[Assignment] = []
+        for child in children:
+            for k in range(n_assignments):
+                a = Assignment(
+                    child_id=child.id,
+                    activity_id=activities[(child.id + k) % len(activities)].id,
+                    start_date=first_day + timedelta(days=rnd.randint(0, 30)),
+                    days_of_week=sorted(rnd.sample(range(7), rnd.randint(3, 7))),
+                    times_per_day=rnd.choice([1, 1, 1, 2]),
+                    measure_name="seconds" if k == 0 else None,
+                    measure_unit="s" if k == 0 else None,
+                )
+                assignments.append(a)
+        s.add_all(assignments)
+        s.flush()
+        for a in assignments[:: max(1, len(assignments) // 50)]:
+            s.add(
+                AssignmentPause(
+                    assignment_id=a.id,
+                    start_date=today - timedelta(days=40),
+                    end_date=today - timedelta(days=33),
+                )
+            )
+        s.flush()
+        rows: list[dict[str, Any]] = []
+        per_child = {c.id: c for c in children}
+        for a in assignments:
+            tz = ZoneInfo(per_child[a.child_id].timezone)
+            diligence = rnd.uniform(0.2, 1.0)
+            day = a.start_date
+            while day <= today:
+                if day.weekday() in a.days_of_week:
+                    for _ in range(a.times_per_day):
+                        if rnd.random() < diligence:
+                            at = datetime.combine(day, clock(17, rnd.randint(0, 59)), tzinfo=tz)
+                            rows.append(
+                                {
+                                    "client_id": str(uuid.uuid4()),
+                                    "assignment_id": a.id,
+                                    "child_id": a.child_id,
+                                    "logged_by_id": None,
+                                    "occurred_at": at.astimezone(UTC),
+                                    "local_date": day,
+                                    "minutes": 5,
+                                    "response": rnd.choice(["easy", "just_right", "hard", None]),
+                                    "note": "Went well" if rnd.random() < 0.05 else None,
+                                    "measure_value": rnd.uniform(10, 60)
+                                    if a.measure_name
+                                    else None,
+                                    "deleted_at": None,
+                                }
+                            )
+                day += timedelta(days=1)
+        for i in range(0, len(rows), 20_000):
+            s.execute(insert(CompletionLog), rows[i : i + 20_000])
+        return len(rows)
+
+
+def measure(client: Any, url: str, runs: int) -> tuple[float, float, int]:
+    """Median wall and CPU milliseconds over ``runs`` renders, and one render's queries.
+
+    CPU time (this process) is printed beside wall time: on a shared machine other
+    processes stretch the wall clock but not our own CPU time.
+    """
+    counted = {"n": 0}
+
+    def count(*_: Any) -> None:
+        counted["n"] += 1
+
+    assert db.engine is not None
+    response = client.get(url)  # warm-up (templates compiled, caches filled)
+    assert response.status_code == 200, (url, response.status_code)
+    event.listen(db.engine, "before_cursor_execute", count)
+    client.get(url)
+    event.remove(db.engine, "before_cursor_execute", count)
+    wall, cpu = [], []
+    for _ in range(runs):
+        w0, c0 = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        wall.append((time.perf_counter() - w0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+        assert response.status_code == 200
+    return statistics.median(wall), statistics.median(cpu), counted["n"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--children", type=int, default=200)
+    parser.add_argument("--assignments", type=int, default=8)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        upgrade(url)
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "TESTING": True,
+                "WTF_CSRF_ENABLED": False,
+                "RATELIMIT_ENABLED": False,
+                "SERVER_NAME": "bench.test",
+            }
+        )
+        with app.app_context():
+            t0 = time.perf_counter()
+            n_logs = generate(url, args.children, args.assignments, args.days, args.seed)
+            print(
+                f"data: {args.children} children x {args.assignments} assignments, "
+                f"{args.days} days, {n_logs} logs (generated in {time.perf_counter() - t0:.1f} s)"
+            )
+        client = app.test_client()
+        response = client.post("/login", data={"email": "ot@bench.test", "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        pages = [
+            ("/healthz (trivial)", "/healthz"),
+            ("/dashboard", "/dashboard"),
+            ("/children/1/progress", "/children/1/progress"),
+        ]
+        results = [(name, *measure(client, url, args.runs)) for name, url in pages]
+        trivial_wall, trivial_cpu = results[0][1], results[0][2]
+        print(
+            f"{'page':<22}{'wall ms':>9}{'cpu ms':>9}{'queries':>9}"
+            f"{'x trivial (wall)':>18}{'x trivial (cpu)':>17}"
+        )
+        for name, wall, cpu, queries in results:
+            print(
+                f"{name:<22}{wall:>9.1f}{cpu:>9.1f}{queries:>9}"
+                f"{wall / trivial_wall:>18.1f}{cpu / max(trivial_cpu, 0.01):>17.1f}"
+            )
+        db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

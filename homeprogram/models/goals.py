@@ -1,0 +1,104 @@
+"""Goals with measurements over time, and the barriers caregivers report."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from homeprogram.models.base import Base, utcnow
+from homeprogram.models.programs import Assignment, CompletionLog
+
+goal_assignment = Table(
+    "goal_assignment",
+    Base.metadata,
+    Column("goal_id", ForeignKey("goal.id", ondelete="CASCADE"), primary_key=True),
+    Column("assignment_id", ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Goal(Base):
+    """A functional, measurable goal (IEP-aligned when school-based)."""
+
+    __tablename__ = "goal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    statement: Mapped[str] = mapped_column(Text)
+    measure: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    baseline: Mapped[float]
+    target: Mapped[float]
+    target_date: Mapped[date | None]
+    gas_level: Mapped[int | None]  # Goal Attainment Scaling, -2..+2
+    gas_rated_at: Mapped[datetime | None]
+    shared_with_school: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[datetime | None]
+
+    assignments: Mapped[list[Assignment]] = relationship(secondary=goal_assignment)
+    measurements: Mapped[list["GoalMeasurement"]] = relationship(
+        back_populates="goal",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(GoalMeasurement.measured_on, GoalMeasurement.id)",
+    )
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.target >= self.baseline
+
+
+class GoalMeasurement(Base):
+    __tablename__ = "goal_measurement"
+    __table_args__ = (Index("ix_goal_measurement_goal_day", "goal_id", "measured_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goal.id", ondelete="CASCADE"))
+    value: Mapped[float]
+    measured_on: Mapped[date]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="measurements")
+
+
+class BarrierReason(StrEnum):
+    NO_TIME = "no_time"
+    RESISTED = "resisted"
+    UNSURE = "unsure"
+    UNWELL = "unwell"
+    OTHER = "other"
+
+
+class Barrier(Base):
+    """A caregiver's answer to "what got in the way?" (reason None: they chose to skip)."""
+
+    __tablename__ = "barrier"
+    __table_args__ = (Index("ix_barrier_child_day", "child_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    flags: Mapped[str] = mapped_column(String(80), default="")  # the flags that asked
+    local_date: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The dashboard counts a caseload's logs per (child, day, assignment) and ranks recent
+# responses: an index covering both queries answers them without reading the table.
+Index(
+    "ix_completion_log_adherence",
+    CompletionLog.child_id,
+    CompletionLog.local_date,
+    CompletionLog.assignment_id,
+    CompletionLog.deleted_at,
+    CompletionLog.response,
+    CompletionLog.occurred_at,
+)
