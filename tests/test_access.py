@@ -141,3 +141,17 @@ def test_add_child_puts_it_on_the_caseload_and_audits(client, factory, login, se
         .startswith('<div id="caseload-rows"')
     )
     assert session.scalar(select(AuditEvent.action).where(AuditEvent.action == "child.created"))
+
+
+def test_admin_who_is_also_a_parent_sees_their_childs_today(client, factory, login):
+    """An org admin who is a caregiver of a child in the same org gets both the staff page
+    and the family's today page for that child."""
+    org = factory.org()
+    admin = factory.therapist(org, admin=True, email="admin-parent@example.org")
+    child = factory.child(org, therapist=factory.therapist(org), name="Own")
+    factory.member(child, admin, "caregiver")
+    login("admin-parent@example.org")
+    assert client.get(f"/children/{child.id}").status_code == 200
+    response = client.get(f"/children/{child.id}/today")
+    assert response.status_code == 200
+    assert "Own" in response.get_data(as_text=True)

@@ -28,7 +28,13 @@ class ChildAccess:
         return self.role in STAFF_ROLES
 
 
-def child_role(session: Session, user_id: int, child: Child) -> str | None:
+def child_roles(session: Session, user_id: int, child: Child) -> list[str]:
+    """Every role the user holds for the child, the most privileged first.
+
+    A therapist's care-team role counts only while they are staff of the child's
+    organization; an active admin of that organization holds "admin". One person may hold
+    two roles (an admin who is also the child's parent).
+    """
     member_role = session.scalar(
         select(CareTeamMember.role).where(
             CareTeamMember.child_id == child.id, CareTeamMember.user_id == user_id
@@ -41,12 +47,21 @@ def child_role(session: Session, user_id: int, child: Child) -> str | None:
             OrgMembership.active,
         )
     )
-    if member_role == CareRole.THERAPIST:
-        # A therapist sees the child only while staff of the child's organization.
-        return member_role if staff is not None else None
+    roles = []
     if staff is not None and staff.role == OrgRole.ADMIN:
-        return "admin"
-    return member_role
+        roles.append("admin")
+    if member_role == CareRole.THERAPIST:
+        if staff is not None and "admin" not in roles:
+            roles.append(member_role)
+    elif member_role is not None:
+        roles.append(member_role)
+    return roles
+
+
+def child_role(session: Session, user_id: int, child: Child) -> str | None:
+    """The user's most privileged role for the child, or None."""
+    roles = child_roles(session, user_id, child)
+    return roles[0] if roles else None
 
 
 def child_access(
@@ -55,10 +70,10 @@ def child_access(
     child = session.get(Child, child_id)
     if child is None:
         raise NotFound()
-    role = child_role(session, user_id, child)
-    if role is None or role not in allowed:
-        raise NotFound()
-    return ChildAccess(child=child, role=role)
+    for role in child_roles(session, user_id, child):
+        if role in allowed:
+            return ChildAccess(child=child, role=role)
+    raise NotFound()
 
 
 def children_for(session: Session, user_id: int, role: str) -> list[Child]:
