@@ -318,3 +318,18 @@ def test_bulk_schedule_reading_matches_day_by_day(
     end = MON + timedelta(days=length)
     days = [MON + timedelta(days=i) for i in range(length + 1)]
     assert expected_between(a, MON, end) == [expected_sessions(a, d) for d in days]
+
+
+def test_classroom_only_strategy_is_not_home_adherence(session, factory):
+    """A strategy for school only never lowers the family's home adherence."""
+    from datetime import date
+
+    from homeprogram.services.adherence import child_adherence
+
+    org = factory.org()
+    child = factory.child(org)
+    factory.assignment(child, start_date=date(2026, 3, 2), setting="classroom")
+    home = factory.assignment(child, start_date=date(2026, 3, 2), setting="home")
+    result = child_adherence(session, child.id, date(2026, 3, 2), date(2026, 3, 8))
+    assert result.total.expected == 7
+    assert [c.current_id for c in result.chains] == [home.id]

@@ -50,6 +50,7 @@ from homeprogram.models import (
     Child,
     CompletionLog,
     Response,
+    Setting,
 )
 from homeprogram.services.schedule import expected_between
 
@@ -239,7 +240,8 @@ def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRo
             Activity.title,
         )
         .join(Activity, Activity.id == Assignment.activity_id)
-        .where(Assignment.child_id.in_(child_ids))
+        # Home adherence: classroom-only strategies are the teachers' to mark, not the family's.
+        .where(Assignment.child_id.in_(child_ids), Assignment.setting != Setting.CLASSROOM)
         .order_by(Assignment.id)
     )
     assignments = [ScheduleRow(*row) for row in rows]

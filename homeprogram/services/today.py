@@ -20,7 +20,7 @@ from homeprogram.models import (
     CompletionLog,
     Setting,
 )
-from homeprogram.services import access
+from homeprogram.services import access, adherence
 from homeprogram.services.errors import NotFound
 from homeprogram.services.schedule import expected_sessions
 
@@ -262,43 +262,30 @@ def _cell_state(day: date, today: date, expected: int, done: int, extra: int) ->
 
 
 def week(session: Session, child: Child, any_day: date, *, today: date) -> Week:
-    """Each day of the week (Monday first) × activity, with capped counts and stars."""
+    """Each day of the week (Monday first) × activity, counted by the adherence engine."""
     start = week_start(any_day)
     days = [start + timedelta(days=i) for i in range(7)]
-    assignments = home_assignments(session, child.id, days[0], days[-1])
-    counts = _counts(live_logs(session, child.id, days[0], days[-1]))
-    by_activity: dict[int, list[Assignment]] = defaultdict(list)
-    for assignment in assignments:
-        by_activity[assignment.activity_id].append(assignment)
+    result = adherence.adherence_for(session, [child.id], days[0], days[-1])[child.id]
+    by_activity: dict[int, list[adherence.ChainAdherence]] = defaultdict(list)
+    for chain in result.chains:
+        by_activity[chain.activity_id].append(chain)
     rows: list[WeekRow] = []
-    totals = {d: [0, 0] for d in days}
-    extra_total = 0
-    for activity_id, versions in by_activity.items():
+    for activity_id, chains in by_activity.items():
         cells = []
         for d in days:
-            expected = done = extra = 0
-            for assignment in versions:
-                e = expected_sessions(assignment, d)
-                c = counts.get((assignment.id, d), 0)
-                expected += e
-                done += min(c, e)
-                extra += max(0, c - e)
-            totals[d][0] += expected
-            totals[d][1] += done
-            extra_total += extra
-            cells.append(
-                WeekCell(d, expected, done, extra, _cell_state(d, today, expected, done, extra))
-            )
+            tally = sum((chain.day(d) for chain in chains), adherence.Tally())
+            state = _cell_state(d, today, tally.expected, tally.done, tally.extra)
+            cells.append(WeekCell(d, tally.expected, tally.done, tally.extra, state))
         if any(cell.state != "not_scheduled" for cell in cells):
-            rows.append(WeekRow(activity_id, versions[-1].activity.title, cells))
+            rows.append(WeekRow(activity_id, chains[-1].activity_title, cells))
     rows.sort(key=lambda row: row.title.lower())
     return Week(
         child=child,
         start=start,
         today=today,
         rows=rows,
-        days=[WeekDay(d, *totals[d]) for d in days],
-        extra=extra_total,
+        days=[WeekDay(d, result.day(d).expected, result.day(d).done) for d in days],
+        extra=result.total.extra,
     )
 
 
@@ -309,18 +296,13 @@ def current_streak(session: Session, child: Child, today: date) -> int:
     not over). Days with nothing planned neither count nor break the streak.
     """
     start = today - timedelta(days=STREAK_LOOKBACK_DAYS)
-    assignments = home_assignments(session, child.id, start, today)
-    counts = _counts(live_logs(session, child.id, start, today))
+    result = adherence.adherence_for(session, [child.id], start, today)[child.id]
     streak = 0
     day = today
     while day >= start:
-        expected = done = 0
-        for assignment in assignments:
-            e = expected_sessions(assignment, day)
-            expected += e
-            done += min(counts.get((assignment.id, day), 0), e)
-        if expected > 0:
-            if done >= expected:
+        tally = result.day(day)
+        if tally.expected > 0:
+            if tally.done >= tally.expected:
                 streak += 1
             elif day != today:
                 break
