@@ -411,7 +411,7 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
     start = min(_windows(t)[0] for t in todays.values())
     end = max(todays.values())
     data = adherence_for(session, ids, start, end)
-    last_logs = _last_logs(session, ids)
+    last_logs = last_log_dates(session, ids)
     hard = _often_hard(session, todays)
     result: dict[int, Overview] = {}
     for cid, today in todays.items():
@@ -447,7 +447,7 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
     return result
 
 
-def _last_logs(session: Session, child_ids: list[int]) -> dict[int, date]:
+def last_log_dates(session: Session, child_ids: list[int]) -> dict[int, date]:
     """The latest local date with a log, per child (one query).
 
     A correlated "newest first, first row" per child walks the (child_id, local_date) index

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from homeprogram.models import (
@@ -43,7 +43,7 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit, library, schedule
+from homeprogram.services import adherence, audit, library, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -735,14 +735,7 @@ def caseload_stats(
     for a in rows:
         if schedule.is_active(a, today[a.child_id]):
             active[a.child_id] += 1
-    last_logs: dict[int, date] = {
-        child_id: day
-        for child_id, day in session.execute(
-            select(CompletionLog.child_id, func.max(CompletionLog.local_date))
-            .where(CompletionLog.child_id.in_(ids), CompletionLog.deleted_at.is_(None))
-            .group_by(CompletionLog.child_id)
-        )
-    }
+    last_logs = adherence.last_log_dates(session, ids)
     return {cid: CaseloadStats(active=active[cid], last_log=last_logs.get(cid)) for cid in ids}
 
 
