@@ -100,3 +100,20 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch, database_u
     app = create_app({"DATABASE_URL": database_url})
     assert app.config["STAFF_IDLE_TIMEOUT_MINUTES"] == 10
     assert app.config["INVITE_EXPIRY_DAYS"] == 2
+
+
+def test_demo_has_programs_history_and_flags(runner, client, session):
+    """The demo children come with programs and weeks of practice, so every page has content:
+    the family's today page lists activities and the dashboard flags the child who struggles."""
+    from homeprogram.models import Assignment, CompletionLog
+
+    runner.invoke(args=["demo", "--no-serve"])
+    assert session.scalar(select(func.count()).select_from(Assignment)) == 10
+    assert session.scalar(select(func.count()).select_from(CompletionLog)) > 50
+    client.post("/login", data={"email": demo.LOGINS[1][1], "password": demo.LOGINS[1][2]})
+    today = client.get("/today").get_data(as_text=True)
+    assert "data-done-button" in today
+    client.post("/logout")
+    client.post("/login", data={"email": demo.LOGINS[0][1], "password": demo.LOGINS[0][2]})
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert dashboard.index("Tobi") < dashboard.index("Sam")  # who needs attention comes first
