@@ -1,0 +1,75 @@
+"""Security headers (flask-talisman) and the API rate limit.
+
+The policy allows scripts, styles, images and connections from our own origin only: no
+inline script or style attribute anywhere (templates must keep it that way), no eval.
+HSTS is sent only on HTTPS requests and only when ``HSTS_ENABLED``; plain HTTP is never
+redirected (the local demo runs on http://127.0.0.1).
+"""
+
+import hashlib
+
+from flask import Flask, abort, current_app, request, session
+from flask_talisman import Talisman
+from limits import parse
+
+from homeprogram.extensions import limiter
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self'",
+    "manifest-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+API_PREFIX = "/api/"
+
+talisman = Talisman()
+
+
+def init_app(app: Flask) -> None:
+    config = app.config
+    talisman.init_app(
+        app,
+        force_https=False,
+        strict_transport_security=config["HSTS_ENABLED"],
+        strict_transport_security_max_age=config["HSTS_MAX_AGE"],
+        strict_transport_security_include_subdomains=False,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # Talisman would otherwise force the cookie settings; ours come from config.py.
+        session_cookie_secure=config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
+        x_xss_protection=False,  # obsolete header; CSP does the job
+    )
+    app.before_request(_api_rate_limit)
+
+
+def _api_client_key() -> str:
+    """Who is calling the API: the bearer token or signed-in session if any, else the IP."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        return "auth:" + hashlib.sha256(authorization.encode()).hexdigest()
+    login_token = session.get("_user_id")
+    if login_token:
+        return "session:" + hashlib.sha256(str(login_token).encode()).hexdigest()
+    return "ip:" + (request.remote_addr or "")
+
+
+def _api_rate_limit() -> None:
+    """One budget per caller over the whole API, in the limiter's storage (memory or Redis)."""
+    if not request.path.startswith(API_PREFIX) or not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse(current_app.config["API_RATE_LIMIT"])
+    if not limiter.limiter.hit(item, "api", _api_client_key()):
+        abort(429)
