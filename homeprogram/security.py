@@ -53,6 +53,7 @@ def init_app(app: Flask) -> None:
         x_xss_protection=False,  # obsolete header; CSP does the job
     )
     app.before_request(_api_rate_limit)
+    app.before_request(_refuse_nul)
 
 
 def _api_client_key() -> str:
@@ -73,3 +74,14 @@ def _api_rate_limit() -> None:
     item = parse(current_app.config["API_RATE_LIMIT"])
     if not limiter.limiter.hit(item, "api", _api_client_key()):
         abort(429)
+
+
+def _refuse_nul() -> None:
+    """No text we store contains NUL; PostgreSQL refuses it with an error, so say 400 first."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    if any("\x00" in value for _, values in fields for value in values):
+        abort(400)
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if b"\x00" in raw or b"\\u0000" in raw:
+            abort(400)

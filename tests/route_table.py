@@ -1,0 +1,153 @@
+"""The route table: one entry per endpoint of the app (see tests/test_authz.py).
+
+An entry says how to build the endpoint's URL arguments and form data from the test world,
+which methods it answers, and who its rightful users are.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.world import PERSONAS, World
+
+PUBLIC = frozenset({"*"})  # anyone, signed in or not
+ANY_USER = frozenset(PERSONAS) - {"deactivated"}  # any signed-in person
+STAFF = frozenset({"admin", "therapist", "colleague", "other_therapist"})
+ADMINS = frozenset({"admin", "other_therapist"})  # other_therapist is admin of org B
+CHILD_STAFF = frozenset({"admin", "therapist"})  # staff of the child "Maya"
+CAREGIVERS = frozenset({"caregiver", "other_caregiver"})
+TEACHER = frozenset({"teacher"})
+OK = frozenset({200, 302, 303})
+
+
+@dataclass(frozen=True)
+class Entry:
+    methods: tuple[str, ...]
+    who: frozenset[str]
+    args: Callable[[World], dict[str, Any]] = lambda w: {}
+    data: Callable[[World], dict[str, Any]] = lambda w: {}
+    ok: frozenset[int] = OK
+    headers: dict[str, str] = field(default_factory=dict)
+    to_login: bool = False  # the rightful user is sent to the login page (log out)
+    # Query parameters a GET page reads (the fuzz tests vary them).
+    query: tuple[str, ...] = ()
+
+
+def _child(w: World) -> dict[str, Any]:
+    return {"child_id": w["child"].id}
+
+
+def _strategy(w: World) -> dict[str, Any]:
+    return {"child_id": w["child"].id, "assignment_id": w["assignment"].id}
+
+
+def _child_form(w: World) -> dict[str, Any]:
+    return {
+        "display_name": "Rio",
+        "birth_month": "3",
+        "birth_year": "2019",
+        "timezone": "America/Chicago",
+    }
+
+
+TABLE: dict[str, Entry] = {
+    # core and auth
+    "core.index": Entry(("GET",), PUBLIC),
+    "core.healthz": Entry(("GET",), PUBLIC),
+    "auth.login": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        data=lambda w: {"email": "no@x.test", "password": "wrong"},
+        ok=frozenset({200, 302, 401}),
+    ),
+    "auth.logout": Entry(("POST",), ANY_USER, to_login=True),
+    "auth.signup": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        data=lambda w: {
+            "org_name": "Clinic",
+            "name": "New Person",
+            "email": "new@x.test",
+            "password": "a-long-enough-passphrase",
+            "timezone": "UTC",
+        },
+        ok=frozenset({200, 302}),
+    ),
+    "auth.accept_invite": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        args=lambda w: {"token": w.tokens["invite"]},
+        data=lambda w: {
+            "new-name": "Grandma",
+            "new-email": "grandma@x.test",
+            "new-password": "a-long-enough-passphrase",
+        },
+        ok=frozenset({200, 302, 410}),
+    ),
+    "auth.welcome": Entry(("GET",), ANY_USER),
+    # account
+    "account.sessions_page": Entry(("GET",), ANY_USER),
+    "account.end_session": Entry(
+        ("POST",), frozenset({"therapist", "admin"}), args=lambda w: {"session_id": w["session"].id}
+    ),
+    "account.end_other_sessions": Entry(("POST",), ANY_USER),
+    "account.reset_password": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        args=lambda w: {"token": w.tokens["reset"]},
+        data=lambda w: {
+            "password": "a-long-enough-passphrase",
+            "confirm": "a-long-enough-passphrase",
+        },
+        ok=frozenset({200, 302, 400, 404}),
+    ),
+    # admin
+    "admin.staff": Entry(("GET",), ADMINS),
+    "admin.create_invite": Entry(("POST",), ADMINS, data=lambda w: {"label": "New colleague"}),
+    "admin.revoke_invite": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"invite_id": w["staff_invite"].id}
+    ),
+    "admin.deactivate": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"member_id": w["member"].id}
+    ),
+    "admin.reactivate": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"member_id": w["gone_member"].id}
+    ),
+    "admin.reset_link": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"member_id": w["member"].id}
+    ),
+    "admin.audit": Entry(
+        ("GET",), ADMINS, query=("child", "user", "action", "date_from", "date_to", "page")
+    ),
+    "admin.child_data_page": Entry(("GET",), CHILD_STAFF, args=_child),
+    "admin.export_child": Entry(("POST",), CHILD_STAFF, args=_child),
+    "admin.delete_child": Entry(
+        ("POST",), CHILD_STAFF, args=_child, data=lambda w: {"confirm_name": "Maya"}
+    ),
+    # therapist
+    "therapist.caseload": Entry(("GET",), STAFF, query=("q",)),
+    "therapist.new_child": Entry(("GET", "POST"), STAFF, data=_child_form),
+    "therapist.child": Entry(("GET",), CHILD_STAFF, args=_child),
+    "therapist.edit_child": Entry(("GET", "POST"), CHILD_STAFF, args=_child, data=_child_form),
+    "therapist.create_invite": Entry(
+        ("POST",), CHILD_STAFF, args=_child, data=lambda w: {"role": "teacher", "label": "Ms R"}
+    ),
+    "therapist.revoke_invite": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "invite_id": w["invite"].id},
+    ),
+    # caregiver
+    "caregiver.today": Entry(("GET",), CAREGIVERS),
+    # teacher
+    "teacher.students": Entry(("GET",), TEACHER),
+    "teacher.class_sheet": Entry(("GET",), TEACHER),
+    "teacher.student_sheet": Entry(("GET",), TEACHER, args=_child),
+    "teacher.mark_used": Entry(
+        ("POST",),
+        TEACHER,
+        args=_strategy,
+        data=lambda w: {f"s{w['assignment'].id}-note": "Calmer after"},
+    ),
+    "teacher.unmark_used": Entry(("POST",), TEACHER, args=_strategy),
+}

@@ -1,0 +1,138 @@
+"""A small world of people and records for the authorization and fuzz tests.
+
+Organization A: admin, therapist (on the child), a colleague, child "Maya" with caregiver
+and teacher, a classroom assignment, an open invite; a second child with its own caregiver;
+a deactivated therapist. Organization B: a therapist with a child of their own.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from homeprogram.models import Child, Invite, OrgMembership, User
+from homeprogram.models.base import utcnow
+from homeprogram.services import accounts, classroom, invites, password_reset
+from homeprogram.services.audit import SYSTEM
+
+PERSONAS = (
+    "admin",
+    "therapist",
+    "colleague",
+    "caregiver",
+    "teacher",
+    "other_caregiver",
+    "other_therapist",
+    "deactivated",
+)
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    objects: dict[str, Any]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.objects[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.objects.get(key, default)
+
+
+def build_world(factory: Any, session: Any, app: Flask) -> World:
+    org = factory.org(name="Org A")
+    admin = factory.therapist(org, admin=True, email="admin@a.test", name="Ada")
+    therapist = factory.therapist(org, email="therapist@a.test", name="Theo")
+    colleague = factory.therapist(org, email="colleague@a.test", name="Cole")
+    deactivated = factory.therapist(org, email="gone@a.test", name="Gone")
+    child = factory.child(org, therapist=therapist, name="Maya")
+    factory.member(child, deactivated, "therapist")
+    caregiver = factory.caregiver(child, email="parent@a.test", name="Pat")
+    teacher = factory.teacher(child, email="teacher@a.test", name="Tess")
+    other_child = factory.child(org, therapist=colleague, name="Noor")
+    other_caregiver = factory.caregiver(other_child, email="parent2@a.test", name="Quinn")
+    org_b = factory.org(name="Org B")
+    other_therapist = factory.therapist(org_b, admin=True, email="x@b.test", name="Xavi")
+    child_b = factory.child(org_b, therapist=other_therapist, name="Bea")
+    today = classroom.today_for(child, utcnow())
+    assignment = factory.assignment(
+        child,
+        factory.activity(title="Movement break"),
+        start_date=today - timedelta(days=1),
+        setting="classroom",
+    )
+    invite, invite_token = invites.create_invite(
+        session,
+        SYSTEM,
+        organization_id=org.id,
+        role="caregiver",
+        child_id=child.id,
+        valid_for=timedelta(days=3),
+    )
+    staff_invite, _ = invites.create_invite(
+        session,
+        SYSTEM,
+        organization_id=org.id,
+        role="therapist",
+        child_id=None,
+        valid_for=timedelta(days=3),
+    )
+    _, reset_token = password_reset.issue(session, SYSTEM, user=colleague)
+    # A second browser of the therapist's, for "end another session".
+    other_session = accounts.start_session(session, therapist, ip="10.0.0.9", user_agent="Tablet")
+    session.commit()
+    member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == colleague.id))
+    gone_member = session.scalar(
+        select(OrgMembership).where(OrgMembership.user_id == deactivated.id)
+    )
+    users = {
+        "admin": admin,
+        "therapist": therapist,
+        "colleague": colleague,
+        "caregiver": caregiver,
+        "teacher": teacher,
+        "other_caregiver": other_caregiver,
+        "other_therapist": other_therapist,
+        "deactivated": deactivated,
+    }
+    objects: dict[str, Any] = {
+        "org": org,
+        "child": child,
+        "other_child": other_child,
+        "child_b": child_b,
+        "assignment": assignment,
+        "invite": invite,
+        "staff_invite": staff_invite,
+        "member": member,
+        "gone_member": gone_member,
+        "session": other_session,
+    }
+    return World(users, objects, {"invite": invite_token, "reset": reset_token})
+
+
+def deactivate(session: Any, world: World) -> None:
+    """Deactivate the "deactivated" persona (after it signed in: its session ends)."""
+    accounts.deactivate_member(session, SYSTEM, world["org"].id, world["gone_member"].id)
+    session.commit()
+
+
+def refresh(session: Any, world: World) -> None:
+    for obj in [*world.users.values(), *world.objects.values()]:
+        if isinstance(obj, User | Child | Invite | OrgMembership):
+            session.refresh(obj)
+
+
+def signed_in_client(app: Flask, session: Any, user: User) -> Any:
+    """A test client signed in as ``user`` through a real server-side session (no password
+    check, which would make the exhaustive tests slow)."""
+    login = accounts.start_session(session, user, ip="127.0.0.1", user_agent="pytest")
+    session.commit()
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = login.token
+        cookie["_fresh"] = True
+        cookie.permanent = True
+    return client
