@@ -1,5 +1,7 @@
 """The organization's audit trail, read-only, and admin-issued password links."""
 
+import re
+
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
@@ -14,6 +16,12 @@ from homeprogram.services.audit_log import AuditFilter
 from homeprogram.web import actor
 
 
+def _int_or_none(value: str | None) -> int | None:
+    # Choices were validated; blank (also whitespace, which Optional() lets through) is "any".
+    value = (value or "").strip()
+    return int(value) if value else None
+
+
 @bp.get("/audit")
 @admin_required
 def audit():
@@ -21,15 +29,15 @@ def audit():
     org_id = current_user.organization_id
     form = AuditFilterForm(request.args)
     form.set_choices(audit_log.filter_choices(s, org_id))
-    page_number = request.args.get("page", "1")
-    page_number = int(page_number) if page_number.isdigit() and len(page_number) < 7 else 1
+    raw_page = request.args.get("page", "1")
+    page_number = int(raw_page) if re.fullmatch(r"[0-9]{1,6}", raw_page) else 1
     status = 200
     result = None
     if form.validate():
         filters = AuditFilter(
-            child_id=int(form.child.data) if form.child.data else None,
-            user_id=int(form.user.data) if form.user.data else None,
-            action=form.action.data or None,
+            child_id=_int_or_none(form.child.data),
+            user_id=_int_or_none(form.user.data),
+            action=(form.action.data or "").strip() or None,
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
