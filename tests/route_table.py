@@ -15,6 +15,7 @@ ANY_USER = frozenset(PERSONAS) - {"deactivated"}  # any signed-in person
 STAFF = frozenset({"admin", "therapist", "colleague", "other_therapist"})
 ADMINS = frozenset({"admin", "other_therapist"})  # other_therapist is admin of org B
 CHILD_STAFF = frozenset({"admin", "therapist"})  # staff of the child "Maya"
+ORG_A_STAFF = frozenset({"admin", "therapist", "colleague"})
 CAREGIVERS = frozenset({"caregiver", "other_caregiver"})
 TEACHER = frozenset({"teacher"})
 OK = frozenset({200, 302, 303})
@@ -39,6 +40,26 @@ def _child(w: World) -> dict[str, Any]:
 
 def _strategy(w: World) -> dict[str, Any]:
     return {"child_id": w["child"].id, "assignment_id": w["assignment"].id}
+
+
+def _activity(w: World) -> dict[str, Any]:
+    return {"activity_id": w["activity"].id}
+
+
+def _activity_form(w: World) -> dict[str, Any]:
+    return {
+        "title": "Wall push-ups",
+        "focus_area": "gross_motor",
+        "age_min": "4",
+        "age_max": "10",
+        "summary": "Heavy work before sitting down.",
+        "steps": "Hands on the wall\nPush ten times",
+        "materials": "a wall",
+        "easier": "",
+        "harder": "",
+        "default_dose": "10 push-ups",
+        "default_minutes": "3",
+    }
 
 
 def _child_form(w: World) -> dict[str, Any]:
@@ -136,6 +157,24 @@ TABLE: dict[str, Entry] = {
         ("POST",),
         CHILD_STAFF,
         args=lambda w: {"child_id": w["child"].id, "invite_id": w["invite"].id},
+    ),
+    # library
+    "library.index": Entry(("GET",), STAFF, query=("q", "focus", "age", "classroom")),
+    "library.archived": Entry(("GET",), STAFF),
+    "library.detail": Entry(("GET",), ORG_A_STAFF, args=_activity),
+    "library.new": Entry(("GET", "POST"), STAFF, data=_activity_form),
+    "library.duplicate": Entry(("GET", "POST"), ORG_A_STAFF, args=_activity, data=_activity_form),
+    "library.edit": Entry(("GET", "POST"), ORG_A_STAFF, args=_activity, data=_activity_form),
+    "library.archive": Entry(("POST",), ORG_A_STAFF, args=_activity),
+    "library.restore": Entry(("POST",), ORG_A_STAFF, args=_activity),
+    "library.upload_picture": Entry(
+        ("POST",), ORG_A_STAFF, args=_activity, ok=frozenset({200, 302, 400})
+    ),
+    "library.remove_picture": Entry(("POST",), ORG_A_STAFF, args=_activity),
+    "library.picture": Entry(
+        ("GET",),
+        ORG_A_STAFF | {"caregiver", "teacher"},
+        args=lambda w: {"activity_id": w["activity"].id, "name": w["activity"].picture},
     ),
     # caregiver
     "caregiver.today": Entry(("GET",), CAREGIVERS),

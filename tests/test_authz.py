@@ -54,8 +54,12 @@ def _is_login_redirect(response: Any) -> bool:
 
 def _call(client: Any, method: str, url: str, data: dict[str, Any], headers: dict[str, str]) -> Any:
     if method == "GET":
-        return client.get(url, headers=headers)
-    return client.open(url, method=method, data=data, headers=headers)
+        response = client.get(url, headers=headers)
+    else:
+        response = client.open(url, method=method, data=data, headers=headers)
+    response.get_data()
+    response.close()  # file responses (pictures) hold the file open until closed
+    return response
 
 
 @pytest.mark.parametrize("endpoint", sorted(TABLE))

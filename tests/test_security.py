@@ -62,6 +62,7 @@ def test_every_get_page_sends_security_headers(app, client, factory, session, lo
         for rule in rules:
             url = build_url(app, rule, world)
             response = client.get(url)
+            response.close()
             _check_headers(response, url)
             if response.status_code == 200 and response.mimetype == "text/html":
                 pages += 1

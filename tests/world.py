@@ -5,16 +5,19 @@ and teacher, a classroom assignment, an open invite; a second child with its own
 a deactivated therapist. Organization B: a therapist with a child of their own.
 """
 
+import io
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import PIL.Image
 from flask import Flask
 from sqlalchemy import select
 
 from homeprogram.models import Child, Invite, OrgMembership, User
 from homeprogram.models.base import utcnow
-from homeprogram.services import accounts, classroom, invites, password_reset
+from homeprogram.services import accounts, classroom, invites, password_reset, pictures
 from homeprogram.services.audit import SYSTEM
 
 PERSONAS = (
@@ -58,9 +61,12 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     other_therapist = factory.therapist(org_b, admin=True, email="x@b.test", name="Xavi")
     child_b = factory.child(org_b, therapist=other_therapist, name="Bea")
     today = classroom.today_for(child, utcnow())
+    custom = factory.activity(org, title="Movement break", classroom_ok=True)
+    custom.picture = _store_picture(app)
+    session.commit()
     assignment = factory.assignment(
         child,
-        factory.activity(title="Movement break"),
+        custom,
         start_date=today - timedelta(days=1),
         setting="classroom",
     )
@@ -104,6 +110,7 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "other_child": other_child,
         "child_b": child_b,
         "assignment": assignment,
+        "activity": custom,
         "invite": invite,
         "staff_invite": staff_invite,
         "member": member,
@@ -111,6 +118,13 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "session": other_session,
     }
     return World(users, objects, {"invite": invite_token, "reset": reset_token})
+
+
+def _store_picture(app: Flask) -> str:
+    image = io.BytesIO()
+    PIL.Image.new("RGB", (8, 8), "teal").save(image, "PNG")
+    folder = Path(app.instance_path) / "pictures"
+    return pictures.store(folder, pictures.reencode(image.getvalue()))
 
 
 def deactivate(session: Any, world: World) -> None:

@@ -4,7 +4,6 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from homeprogram.blueprints.account.routes import bp as account_bp
     from homeprogram.blueprints.admin.routes import bp as admin_bp
     from homeprogram.blueprints.api.routes import bp as api_bp
     from homeprogram.blueprints.auth.routes import bp as auth_bp
@@ -32,4 +31,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(progress_bp)
     app.register_blueprint(api_adherence_bp)
+    from homeprogram.blueprints.account.routes import bp as account_bp
+
     app.register_blueprint(account_bp)
