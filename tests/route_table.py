@@ -62,6 +62,45 @@ def _activity_form(w: World) -> dict[str, Any]:
     }
 
 
+def _prescription(w: World) -> dict[str, Any]:
+    return {
+        "dose_amount": "10",
+        "dose_unit": "reps",
+        "dose_text": "",
+        "minutes_per_session": "5",
+        "days_of_week": ["0", "2", "4"],
+        "times_per_day": "1",
+        "end_date": "",
+        "setting": "both",
+        "anchor": "other",
+        "anchor_other": "movement break every 30 minutes",
+        "caregiver_note": "Keep it playful",
+        "measure_name": "",
+        "measure_unit": "",
+        "measure_direction": "higher",
+    }
+
+
+def _add_activity(w: World) -> dict[str, Any]:
+    return {
+        **_prescription(w),
+        "activity_id": str(w["activity"].id),
+        "start_date": w["today"].isoformat(),
+    }
+
+
+def _change(w: World) -> dict[str, Any]:
+    return {**_prescription(w), "effective_date": w["today"].isoformat()}
+
+
+def _day(w: World) -> dict[str, Any]:
+    return {"day": w["today"].isoformat()}
+
+
+def _template(w: World) -> dict[str, Any]:
+    return {"template_id": w["template"].id}
+
+
 def _child_form(w: World) -> dict[str, Any]:
     return {
         "display_name": "Rio",
@@ -158,6 +197,48 @@ TABLE: dict[str, Entry] = {
         CHILD_STAFF,
         args=lambda w: {"child_id": w["child"].id, "invite_id": w["invite"].id},
     ),
+    # programs (therapist)
+    "programs.picker": Entry(("GET",), CHILD_STAFF, args=_child, query=("q",)),
+    "programs.add_activity_form": Entry(
+        ("GET",), CHILD_STAFF, args=lambda w: {**_child(w), "activity_id": w["activity"].id}
+    ),
+    "programs.add_activity": Entry(("POST",), CHILD_STAFF, args=_child, data=_add_activity),
+    "programs.estimate_preview": Entry(("POST",), CHILD_STAFF, args=_child, data=_add_activity),
+    "programs.change_activity": Entry(("GET", "POST"), CHILD_STAFF, args=_strategy, data=_change),
+    "programs.pause_activity": Entry(("POST",), CHILD_STAFF, args=_strategy, data=_day),
+    "programs.resume_activity": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "assignment_id": w["paused"].id},
+        data=_day,
+    ),
+    "programs.end_activity": Entry(("POST",), CHILD_STAFF, args=_strategy, data=_day),
+    "programs.create_note": Entry(
+        ("POST",), CHILD_STAFF, args=_child, data=lambda w: {"body": "Great week!"}
+    ),
+    "programs.save_template": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_child,
+        data=lambda w: {"name": "Classroom set", "assignment_ids": [str(w["assignment"].id)]},
+    ),
+    "programs.apply_template": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_child,
+        data=lambda w: {
+            "apply-start_date": w["today"].isoformat(),
+            "apply-template_id": str(w["template"].id),
+        },
+        ok=frozenset({200, 302, 400}),  # an empty template has nothing to apply
+    ),
+    "programs.handout": Entry(("GET",), CHILD_STAFF, args=_child),
+    "programs.templates": Entry(("GET",), STAFF),
+    "programs.template_detail": Entry(("GET",), ORG_A_STAFF, args=_template),
+    "programs.rename_template": Entry(
+        ("POST",), ORG_A_STAFF, args=_template, data=lambda w: {"name": "Renamed"}
+    ),
+    "programs.delete_template": Entry(("POST",), ORG_A_STAFF, args=_template),
     # library
     "library.index": Entry(("GET",), STAFF, query=("q", "focus", "age", "classroom")),
     "library.archived": Entry(("GET",), STAFF),

@@ -169,3 +169,18 @@ def test_therapist_summary_shows_classroom_use(app, client, factory, session, lo
         )
     assert "Movement break" in html and "used on 1 day" in html and "Worked well" in html
     assert "Bath-time scrub" not in html
+
+
+def test_child_page_shows_classroom_use(app, client, factory, session, login):
+    """The therapist's child page includes the classroom-use summary."""
+    s = _setup(factory, session)
+    teacher_client = app.test_client()
+    login("teach@example.org", c=teacher_client)
+    prefix = f"s{s['strategy'].id}-"
+    teacher_client.post(
+        f"/students/{s['child'].id}/strategies/{s['strategy'].id}/used",
+        data={prefix + "note": "Before reading"},
+    )
+    login(s["therapist"].email)
+    html = client.get(f"/children/{s['child'].id}").get_data(as_text=True)
+    assert "Classroom use" in html and "Before reading" in html

@@ -15,8 +15,9 @@ import PIL.Image
 from flask import Flask
 from sqlalchemy import select
 
-from homeprogram.models import Child, Invite, OrgMembership, User
+from homeprogram.models import AssignmentPause, Child, Invite, OrgMembership, User
 from homeprogram.models.base import utcnow
+from homeprogram.models.templates import ProgramTemplate
 from homeprogram.services import accounts, classroom, invites, password_reset, pictures
 from homeprogram.services.audit import SYSTEM
 
@@ -89,6 +90,12 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     _, reset_token = password_reset.issue(session, SYSTEM, user=colleague)
     # A second browser of the therapist's, for "end another session".
     other_session = accounts.start_session(session, therapist, ip="10.0.0.9", user_agent="Tablet")
+    paused = factory.assignment(
+        child, factory.activity(title="Button practice"), start_date=today - timedelta(days=5)
+    )
+    session.add(AssignmentPause(assignment_id=paused.id, start_date=today - timedelta(days=1)))
+    template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
+    session.add(template)
     session.commit()
     member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == colleague.id))
     gone_member = session.scalar(
@@ -111,6 +118,9 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "child_b": child_b,
         "assignment": assignment,
         "activity": custom,
+        "template": template,
+        "paused": paused,
+        "today": today,
         "invite": invite,
         "staff_invite": staff_invite,
         "member": member,
