@@ -7,11 +7,14 @@ redirected (the local demo runs on http://127.0.0.1).
 """
 
 import hashlib
+from typing import Any
 
-from flask import Flask, abort, current_app, request, session
+from flask import Flask, abort, current_app, g, render_template, request, session
 from flask_talisman import Talisman
 from limits import parse
+from sqlalchemy.exc import OperationalError
 
+from homeprogram.errors import problem
 from homeprogram.extensions import limiter
 
 CONTENT_SECURITY_POLICY = {
@@ -54,6 +57,7 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(_api_rate_limit)
     app.before_request(_refuse_nul)
+    app.register_error_handler(OperationalError, _database_unavailable)
 
 
 def _api_client_key() -> str:
@@ -85,3 +89,18 @@ def _refuse_nul() -> None:
         raw = request.get_data(cache=True)
         if b"\x00" in raw or b"\\u0000" in raw:
             abort(400)
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """The database is down or restarting: say so (503, retry soon) instead of a 500."""
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    # Render as anonymous: loading the signed-in user needs the database.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    detail = "The service is briefly unavailable. Please try again in a minute."
+    if request.path.startswith(API_PREFIX):
+        response = problem(503, "Service Unavailable", detail)
+    else:
+        body = render_template("error.html", status=503, title="Unavailable", message=detail)
+        response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = "30"
+    return response

@@ -235,3 +235,19 @@ def test_password_link_needs_admin_of_same_org(client, factory, session, login):
     assert client.post(f"/org/staff/{member.id}/reset-link").status_code == 404
     assert session.scalar(select(func.count(PasswordReset.id))) == 0
     assert TEST_PASSWORD
+
+
+@pytest.mark.parametrize(
+    "app_config", [{"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}]
+)
+def test_database_down_answers_503(client, app_config):
+    """With the database unreachable, pages, the health check and the API answer 503 with
+    Retry-After (a clear error, not a crash)."""
+    with client.session_transaction() as cookie:
+        cookie["_user_id"] = "some-session-token"  # makes the app look the user up
+    page = client.get("/caseload")
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "briefly unavailable" in page.get_data(as_text=True)
+    assert client.get("/healthz").status_code == 503
+    api = client.get("/api/v1/me")
+    assert api.status_code == 503 and api.content_type == "application/problem+json"
