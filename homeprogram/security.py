@@ -13,6 +13,7 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from flask_talisman import Talisman
 from limits import parse
 from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter, Map
 
 from homeprogram.errors import problem
 from homeprogram.extensions import limiter
@@ -33,11 +34,24 @@ CONTENT_SECURITY_POLICY = {
 }
 
 API_PREFIX = "/api/"
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER id column (PostgreSQL int4)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` URL parts stop at the largest id: beyond it the route does not match
+    (404) instead of the database driver failing on an out-of-range number (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 talisman = Talisman()
 
 
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: rules pick their converters when added.
+    app.url_map.converters["int"] = IdConverter
     config = app.config
     talisman.init_app(
         app,

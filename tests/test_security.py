@@ -251,3 +251,22 @@ def test_database_down_answers_503(client, app_config):
     assert client.get("/healthz").status_code == 503
     api = client.get("/api/v1/me")
     assert api.status_code == 503 and api.content_type == "application/problem+json"
+
+
+def test_huge_ids_in_urls_are_404(app, client, factory, login):
+    """An id beyond the database's integer range in any URL answers 404, never 500."""
+    org = factory.org()
+    factory.therapist(org, admin=True, email="admin@example.org")
+    login("admin@example.org")
+    checked = 0
+    for rule in get_rules(app):
+        if not any(type(c).__name__ == "IdConverter" for c in rule._converters.values()):
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<int:{name}>", str(2**70)).replace(f"<{name}>", "x")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 404, (method, url, response.status_code)
+            checked += 1
+    assert checked > 10
