@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.world import PERSONAS, World
+from tests.world import P256DH, PERSONAS, World
 
 PUBLIC = frozenset({"*"})  # anyone, signed in or not
 ANY_USER = frozenset(PERSONAS) - {"deactivated"}  # any signed-in person
@@ -30,6 +30,7 @@ class Entry:
     ok: frozenset[int] = OK
     headers: dict[str, str] = field(default_factory=dict)
     to_login: bool = False  # the rightful user is sent to the login page (log out)
+    json: bool = False  # the body is JSON (scripts), not a form
     # Query parameters a GET page reads (the fuzz tests vary them).
     query: tuple[str, ...] = ()
 
@@ -256,6 +257,52 @@ TABLE: dict[str, Entry] = {
         ("GET",),
         ORG_A_STAFF | {"caregiver", "teacher"},
         args=lambda w: {"activity_id": w["activity"].id, "name": w["activity"].picture},
+    ),
+    # push and reminders
+    "push.devices": Entry(("GET",), ANY_USER),
+    "push.subscribe": Entry(
+        ("POST",),
+        ANY_USER,
+        json=True,
+        data=lambda w: {
+            "subscription": {
+                "endpoint": "https://push.invalid/new-device",
+                "keys": {"p256dh": P256DH, "auth": "MDEyMzQ1Njc4OWFiY2RlZg"},
+            },
+            "device_name": "Tablet",
+        },
+        ok=frozenset({201}),
+    ),
+    "push.remove_device": Entry(
+        ("POST",), frozenset({"caregiver"}), args=lambda w: {"subscription_id": w["device"].id}
+    ),
+    "push.test_notification": Entry(("POST",), ANY_USER),
+    "push.public_key": Entry(("GET",), PUBLIC),
+    "push.renew": Entry(
+        ("POST",),
+        PUBLIC,
+        json=True,
+        data=lambda w: {"old_endpoint": "https://push.invalid/unknown", "subscription": {}},
+        ok=frozenset({200, 400, 404}),
+    ),
+    "push.reminder_settings": Entry(("GET",), CAREGIVERS),
+    "push.save_reminders": Entry(
+        ("POST",),
+        frozenset({"caregiver"}),
+        args=_child,
+        data=lambda w: {
+            f"c{w['child'].id}-time_1": "17:30",
+            f"c{w['child'].id}-time_2": "",
+            f"c{w['child'].id}-time_3": "",
+            f"c{w['child'].id}-days_of_week": ["0", "1", "2"],
+            f"c{w['child'].id}-quiet_start": "",
+            f"c{w['child'].id}-quiet_end": "",
+            f"c{w['child'].id}-enabled": "y",
+        },
+    ),
+    "push.inbox_list": Entry(("GET",), STAFF),
+    "push.inbox_message": Entry(
+        ("GET",), frozenset({"therapist"}), args=lambda w: {"message_id": w["message"].id}
     ),
     # caregiver
     "caregiver.today": Entry(("GET",), CAREGIVERS),

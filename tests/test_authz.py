@@ -52,11 +52,13 @@ def _is_login_redirect(response: Any) -> bool:
     return response.status_code == 302 and "/login" in response.headers.get("Location", "")
 
 
-def _call(client: Any, method: str, url: str, data: dict[str, Any], headers: dict[str, str]) -> Any:
+def _call(client: Any, method: str, url: str, entry: Any, data: dict[str, Any]) -> Any:
     if method == "GET":
-        response = client.get(url, headers=headers)
+        response = client.get(url, headers=entry.headers)
+    elif entry.json:
+        response = client.open(url, method=method, json=data, headers=entry.headers)
     else:
-        response = client.open(url, method=method, data=data, headers=headers)
+        response = client.open(url, method=method, data=data, headers=entry.headers)
     response.get_data()
     response.close()  # file responses (pictures) hold the file open until closed
     return response
@@ -90,7 +92,7 @@ def test_route_allows_only_its_rightful_users(endpoint, app, factory, session):
         order = [p for p in ("anonymous", *PERSONAS) if p not in rightful] + rightful[:1]
     for method in entry.methods:
         for persona in order:
-            response = _call(clients[persona], method, url, entry.data(world), entry.headers)
+            response = _call(clients[persona], method, url, entry, entry.data(world))
             status = response.status_code
             where = f"{method} {url} as {persona}: {status}"
             assert status < 500, where

@@ -5,6 +5,7 @@ and teacher, a classroom assignment, an open invite; a second child with its own
 a deactivated therapist. Organization B: a therapist with a child of their own.
 """
 
+import base64
 import io
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,9 +18,22 @@ from sqlalchemy import select
 
 from homeprogram.models import AssignmentPause, Child, Invite, OrgMembership, User
 from homeprogram.models.base import utcnow
+from homeprogram.models.push import InboxMessage, PushSubscription
 from homeprogram.models.templates import ProgramTemplate
 from homeprogram.services import accounts, classroom, invites, password_reset, pictures
 from homeprogram.services.audit import SYSTEM
+
+# A valid uncompressed P-256 point (the generator), base64url: what a browser sends as p256dh.
+P256DH = (
+    base64.urlsafe_b64encode(
+        bytes.fromhex(
+            "046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+            "4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5"
+        )
+    )
+    .decode()
+    .rstrip("=")
+)
 
 PERSONAS = (
     "admin",
@@ -94,6 +108,15 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         child, factory.activity(title="Button practice"), start_date=today - timedelta(days=5)
     )
     session.add(AssignmentPause(assignment_id=paused.id, start_date=today - timedelta(days=1)))
+    device = PushSubscription(
+        user_id=caregiver.id,
+        endpoint="https://push.invalid/device-1",
+        p256dh=P256DH,
+        auth=base64.urlsafe_b64encode(b"0123456789abcdef").decode().rstrip("="),
+        device_name="Pat's phone",
+    )
+    message = InboxMessage(user_id=therapist.id, kind="summary", title="Weekly", body="All good")
+    session.add_all([device, message])
     template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
     session.add(template)
     session.commit()
@@ -120,6 +143,8 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "activity": custom,
         "template": template,
         "paused": paused,
+        "device": device,
+        "message": message,
         "today": today,
         "invite": invite,
         "staff_invite": staff_invite,
