@@ -162,6 +162,8 @@ def test_export_contains_every_child_table(client, factory, session, login):
     assert set(child_data.child_tables()) == set(document["tables"])
     assert document["tables"]["completion_log"][0]["note"] == "Maya loved it"
     assert document["tables"]["classroom_use"][0]["note"] == "Calm after"
+    assert document["tables"]["coaching_note"][0]["author_id"] == therapist.id
+    assert all("token_hash" not in row for row in document["tables"]["invite"])
     body = response.get_data(as_text=True)
     assert "f" * 64 not in body and "parent@example.org" not in body
     assert session.scalar(select(func.count()).where(AuditEvent.action == "child.exported")) == 1

@@ -3,7 +3,7 @@
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 SKIP_ENDPOINTS = {"static"}
 
@@ -21,7 +21,7 @@ def build_url(app: Flask, rule: Rule, world: dict[str, Any]) -> str:
     values: dict[str, Any] = {}
     for name in rule.arguments:
         converter = rule._converters[name]
-        if type(converter).__name__ in {"IntegerConverter"}:
+        if isinstance(converter, IntegerConverter):
             key = name.removesuffix("_id")
             obj = world.get(key)
             values[name] = getattr(obj, "id", 999_999) if obj is not None else 999_999

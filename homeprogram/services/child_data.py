@@ -22,7 +22,9 @@ from homeprogram.services.audit import Actor
 
 FORMAT_VERSION = 1
 # Columns never exported, whatever the table: credentials and push keys.
-_SECRET = re.compile(r"token|hash|secret|password|p256dh|auth|endpoint", re.IGNORECASE)
+_SECRET = re.compile(
+    r"^(?:.*token.*|.*_hash|.*secret.*|.*password.*|p256dh|auth|endpoint)$", re.IGNORECASE
+)
 # Tables handled on their own: the child row, the append-only audit trail, and people.
 _SPECIAL = {"child", "audit_event", "user_account", "care_team_member"}
 
