@@ -4,8 +4,10 @@ An entry says how to build the endpoint's URL arguments and form data from the t
 which methods it answers, and who its rightful users are.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.world import P256DH, PERSONAS, World
@@ -18,7 +20,9 @@ CHILD_STAFF = frozenset({"admin", "therapist"})  # staff of the child "Maya"
 ORG_A_STAFF = frozenset({"admin", "therapist", "colleague"})
 CAREGIVERS = frozenset({"caregiver", "other_caregiver"})
 TEACHER = frozenset({"teacher"})
-OK = frozenset({200, 302, 303})
+FAMILY = frozenset({"caregiver"})  # the caregiver of "Maya"
+LOGGERS = frozenset({"caregiver", "therapist", "admin"})  # may log for "Maya"
+OK = frozenset({200, 204, 302, 303})
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,10 @@ def _day(w: World) -> dict[str, Any]:
 
 def _template(w: World) -> dict[str, Any]:
     return {"template_id": w["template"].id}
+
+
+def _log(w: World) -> dict[str, Any]:
+    return {"child_id": w["child"].id, "log_id": w["log"].id}
 
 
 def _child_form(w: World) -> dict[str, Any]:
@@ -306,6 +314,73 @@ TABLE: dict[str, Entry] = {
     ),
     # caregiver
     "caregiver.today": Entry(("GET",), CAREGIVERS),
+    "caregiver.child_today": Entry(("GET",), FAMILY, args=_child),
+    "caregiver.card": Entry(
+        ("GET",), FAMILY, args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id}
+    ),
+    "caregiver.week": Entry(("GET",), FAMILY, args=_child),
+    "caregiver.log_done": Entry(
+        ("POST",),
+        FAMILY,
+        args=_child,
+        data=lambda w: {
+            "assignment_id": str(w["home"].id),
+            "client_id": str(uuid.uuid4()),
+            "occurred_at": "",
+        },
+    ),
+    "caregiver.undo": Entry(("POST",), FAMILY, args=_log),
+    "caregiver.details": Entry(
+        ("POST",),
+        FAMILY,
+        args=_log,
+        data=lambda w: {
+            f"log{w['log'].id}-minutes": "5",
+            f"log{w['log'].id}-response": "just_right",
+            f"log{w['log'].id}-note": "Went well",
+            f"log{w['log'].id}-measure_value": "",
+        },
+    ),
+    "caregiver.dismiss_note": Entry(
+        ("POST",), FAMILY, args=lambda w: {"child_id": w["child"].id, "note_id": w["note"].id}
+    ),
+    "caregiver.settings": Entry(("GET",), ANY_USER),
+    "caregiver.create_token": Entry(("POST",), ANY_USER, data=lambda w: {"name": "My script"}),
+    "caregiver.revoke_token": Entry(
+        ("POST",), FAMILY, args=lambda w: {"token_id": w["api_token"].id}
+    ),
+    "caregiver.offline": Entry(("GET",), PUBLIC),
+    "caregiver.service_worker": Entry(("GET",), PUBLIC),
+    "caregiver.web_manifest": Entry(("GET",), PUBLIC),
+    # JSON API
+    "api.openapi": Entry(("GET",), PUBLIC),
+    "api.me": Entry(("GET",), ANY_USER),
+    "api.children": Entry(("GET",), ANY_USER),
+    "api.child_today": Entry(("GET",), LOGGERS, args=_child, query=("date",)),
+    "api.child_week": Entry(("GET",), LOGGERS, args=_child, query=("date",)),
+    "api.create_log": Entry(
+        ("POST",),
+        LOGGERS,
+        json=True,
+        data=lambda w: {
+            "client_id": str(uuid.uuid4()),
+            "assignment_id": w["home"].id,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "minutes": 5,
+            "response": "easy",
+            "note": "ok",
+        },
+        ok=frozenset({200, 201}),
+    ),
+    "api.get_log": Entry(("GET",), FAMILY, args=lambda w: {"log_id": w["log"].id}),
+    "api.update_log": Entry(
+        ("PATCH",),
+        FAMILY,
+        json=True,
+        args=lambda w: {"log_id": w["log"].id},
+        data=lambda w: {"minutes": 7, "note": "longer", "response": "hard"},
+    ),
+    "api.delete_log": Entry(("DELETE",), FAMILY, args=lambda w: {"log_id": w["log"].id}),
     # teacher
     "teacher.students": Entry(("GET",), TEACHER),
     "teacher.class_sheet": Entry(("GET",), TEACHER),

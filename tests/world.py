@@ -7,6 +7,7 @@ a deactivated therapist. Organization B: a therapist with a child of their own.
 
 import base64
 import io
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -16,11 +17,26 @@ import PIL.Image
 from flask import Flask
 from sqlalchemy import select
 
-from homeprogram.models import AssignmentPause, Child, Invite, OrgMembership, User
+from homeprogram.models import (
+    AssignmentPause,
+    Child,
+    CoachingNote,
+    CompletionLog,
+    Invite,
+    OrgMembership,
+    User,
+)
 from homeprogram.models.base import utcnow
 from homeprogram.models.push import InboxMessage, PushSubscription
 from homeprogram.models.templates import ProgramTemplate
-from homeprogram.services import accounts, classroom, invites, password_reset, pictures
+from homeprogram.services import (
+    accounts,
+    classroom,
+    invites,
+    password_reset,
+    pictures,
+    tokens,
+)
 from homeprogram.services.audit import SYSTEM
 
 # A valid uncompressed P-256 point (the generator), base64url: what a browser sends as p256dh.
@@ -117,6 +133,23 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     )
     message = InboxMessage(user_id=therapist.id, kind="summary", title="Weekly", body="All good")
     session.add_all([device, message])
+    home = factory.assignment(
+        child,
+        factory.activity(title="Sock practice"),
+        start_date=today - timedelta(days=3),
+        setting="home",
+    )
+    log = CompletionLog(
+        client_id=str(uuid.uuid4()),
+        assignment_id=home.id,
+        child_id=child.id,
+        logged_by_id=caregiver.id,
+        occurred_at=utcnow(),
+        local_date=today,
+    )
+    note = CoachingNote(child_id=child.id, author_id=therapist.id, body="Try it after snack")
+    session.add_all([log, note])
+    api_token, _ = tokens.create_token(session, SYSTEM, user_id=caregiver.id, name="Script")
     template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
     session.add(template)
     session.commit()
@@ -143,6 +176,10 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "activity": custom,
         "template": template,
         "paused": paused,
+        "home": home,
+        "log": log,
+        "note": note,
+        "api_token": api_token,
         "device": device,
         "message": message,
         "today": today,
