@@ -254,7 +254,7 @@ def test_database_down_answers_503(client, app_config):
 
 
 def test_huge_ids_in_urls_are_404(app, client, factory, login):
-    """An id beyond the database's integer range in any URL answers 404, never 500."""
+    """An id beyond the database's integer range in any URL answers 404 (or 405), never 500."""
     org = factory.org()
     factory.therapist(org, admin=True, email="admin@example.org")
     login("admin@example.org")
@@ -267,6 +267,8 @@ def test_huge_ids_in_urls_are_404(app, client, factory, login):
             url = url.replace(f"<int:{name}>", str(2**70)).replace(f"<{name}>", "x")
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
-            assert response.status_code == 404, (method, url, response.status_code)
+            # No rule matches; Werkzeug may say 405 when the path shape fits another method's
+            # rule. Either way: no database access, no 500, nothing revealed.
+            assert response.status_code in {404, 405}, (method, url, response.status_code)
             checked += 1
     assert checked > 10
