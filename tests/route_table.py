@@ -7,7 +7,7 @@ which methods it answers, and who its rightful users are.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.world import P256DH, PERSONAS, World
@@ -108,6 +108,31 @@ def _template(w: World) -> dict[str, Any]:
 
 def _log(w: World) -> dict[str, Any]:
     return {"child_id": w["child"].id, "log_id": w["log"].id}
+
+
+def _goal(w: World) -> dict[str, Any]:
+    return {"child_id": w["child"].id, "goal_id": w["goal"].id}
+
+
+def _goal_form(w: World) -> dict[str, Any]:
+    return {
+        "statement": "Buttons a shirt",
+        "measure": "buttons",
+        "unit": "of 5",
+        "baseline": "1",
+        "target": "5",
+        "target_date": "",
+        "assignment_ids": [str(w["home"].id)],
+        "shared_with_school": "y",
+    }
+
+
+def _range(w: World) -> dict[str, Any]:
+    return {
+        "start": (w["today"] - timedelta(days=13)).isoformat(),
+        "end": w["today"].isoformat(),
+        "comment": "Steady progress",
+    }
 
 
 def _child_form(w: World) -> dict[str, Any]:
@@ -352,7 +377,59 @@ TABLE: dict[str, Entry] = {
     "caregiver.offline": Entry(("GET",), PUBLIC),
     "caregiver.service_worker": Entry(("GET",), PUBLIC),
     "caregiver.web_manifest": Entry(("GET",), PUBLIC),
+    # progress, goals, reports
+    "progress.dashboard": Entry(("GET",), STAFF),
+    "progress.child_progress": Entry(("GET",), CHILD_STAFF, args=_child, query=("start", "end")),
+    "progress.new_goal": Entry(("GET", "POST"), CHILD_STAFF, args=_child, data=_goal_form),
+    "progress.edit_goal": Entry(("GET", "POST"), CHILD_STAFF, args=_goal, data=_goal_form),
+    "progress.goal": Entry(("GET",), CHILD_STAFF, args=_goal),
+    "progress.add_measurement": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_goal,
+        data=lambda w: {"value": "90", "measured_on": w["today"].isoformat(), "note": "Better"},
+    ),
+    "progress.rate_gas": Entry(
+        ("POST",), CHILD_STAFF, args=_goal, data=lambda w: {"gas_level": "1"}
+    ),
+    "progress.archive_goal": Entry(("POST",), CHILD_STAFF, args=_goal),
+    "progress.report": Entry(("GET", "POST"), CHILD_STAFF, args=_child, data=_range),
+    "progress.export_csv": Entry(
+        ("GET",),
+        CHILD_STAFF,
+        args=lambda w: {
+            "child_id": w["child"].id,
+            "kind": "logs",
+            "start": (w["today"] - timedelta(days=6)).isoformat(),
+            "end": w["today"].isoformat(),
+        },
+        query=("start", "end"),
+    ),
+    "progress.family_goals": Entry(("GET",), FAMILY, args=_child),
+    "progress.family_measurement": Entry(
+        ("POST",),
+        FAMILY,
+        args=_goal,
+        data=lambda w: {
+            f"g{w['goal'].id}-value": "60",
+            f"g{w['goal'].id}-measured_on": w["today"].isoformat(),
+            f"g{w['goal'].id}-note": "",
+        },
+    ),
+    "progress.answer_barrier": Entry(
+        ("POST",), FAMILY, args=_child, data=lambda w: {"reason": "no_time", "note": "Busy week"}
+    ),
     # JSON API
+    "api_adherence.child_adherence": Entry(
+        ("GET",),
+        LOGGERS,
+        args=lambda w: {
+            **_child(w),
+            "from": (w["today"] - timedelta(days=6)).isoformat(),
+            "to": w["today"].isoformat(),
+        },
+        query=("from", "to"),
+    ),
     "api.openapi": Entry(("GET",), PUBLIC),
     "api.me": Entry(("GET",), ANY_USER),
     "api.children": Entry(("GET",), ANY_USER),

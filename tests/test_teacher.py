@@ -184,3 +184,37 @@ def test_child_page_shows_classroom_use(app, client, factory, session, login):
     login(s["therapist"].email)
     html = client.get(f"/children/{s['child'].id}").get_data(as_text=True)
     assert "Classroom use" in html and "Before reading" in html
+
+
+def test_only_goals_shared_with_school_are_shown(client, factory, session, login):
+    """A goal marked shared with school shows (statement and target); other goals do not."""
+    from homeprogram.models import Goal
+
+    s = _setup(factory, session)
+    session.add_all(
+        [
+            Goal(
+                child_id=s["child"].id,
+                statement="Writes her name legibly",
+                measure="legible letters",
+                unit="of 4",
+                baseline=1,
+                target=4,
+                shared_with_school=True,
+            ),
+            Goal(
+                child_id=s["child"].id,
+                statement="Dresses without help at home",
+                measure="minutes",
+                baseline=20,
+                target=5,
+                shared_with_school=False,
+            ),
+        ]
+    )
+    session.commit()
+    login("teach@example.org")
+    for url in ("/students", f"/students/{s['child'].id}/sheet", "/students/sheet"):
+        html = client.get(url).get_data(as_text=True)
+        assert "Writes her name legibly" in html and "of 4" in html, url
+        assert "Dresses without help" not in html, url

@@ -22,6 +22,7 @@ from homeprogram.models import (
     Child,
     CoachingNote,
     CompletionLog,
+    Goal,
     Invite,
     OrgMembership,
     User,
@@ -150,6 +151,15 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     note = CoachingNote(child_id=child.id, author_id=therapist.id, body="Try it after snack")
     session.add_all([log, note])
     api_token, _ = tokens.create_token(session, SYSTEM, user_id=caregiver.id, name="Script")
+    goal = Goal(
+        child_id=child.id,
+        statement="Puts on socks without help",
+        measure="seconds",
+        baseline=120,
+        target=30,
+        shared_with_school=True,
+    )
+    session.add(goal)
     template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
     session.add(template)
     session.commit()
@@ -177,6 +187,7 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "template": template,
         "paused": paused,
         "home": home,
+        "goal": goal,
         "log": log,
         "note": note,
         "api_token": api_token,

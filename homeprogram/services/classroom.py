@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from homeprogram.models import Assignment, Child, ClassroomUse, Setting, User
-from homeprogram.services import access, audit, schedule
+from homeprogram.models import Assignment, Child, ClassroomUse, Goal, Setting, User
+from homeprogram.services import access, audit, goals, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -42,6 +42,8 @@ class Student:
     child: Child
     today: date
     strategies: list[Strategy] = field(default_factory=list)
+    # Only the goals the therapist shared with school: statement and target, no measurements.
+    goals: list[Goal] = field(default_factory=list)
 
 
 def today_for(child: Child, now: datetime) -> date:
@@ -84,6 +86,7 @@ def student(session: Session, teacher_id: int, child: Child, now: datetime) -> S
         child=child,
         today=day,
         strategies=[Strategy(a, marks.get(a.id)) for a in assignments],
+        goals=goals.goals_for(session, child.id, school_only=True),
     )
 
 

@@ -4,7 +4,7 @@ Audit rows are append-only in the database too: deleting one fails, and an updat
 only blank ``detail`` and ``ip`` (what child deletion does to remove personal details).
 
 Revision ID: 0007_hardening
-Revises: 0004_caregiver
+Revises: 0006_adherence
 Create Date: 2026-11-27 02:43:40.436387
 """
 
@@ -71,7 +71,7 @@ def _drop_audit_guard() -> None:
 
 
 revision: str = "0007_hardening"
-down_revision: str | Sequence[str] | None = "0004_caregiver"
+down_revision: str | Sequence[str] | None = "0006_adherence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
