@@ -3,7 +3,7 @@
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 SKIP_ENDPOINTS = {"static"}
 
@@ -25,6 +25,8 @@ def build_url(app: Flask, rule: Rule, world: dict[str, Any]) -> str:
             key = name.removesuffix("_id")
             obj = world.get(key)
             values[name] = getattr(obj, "id", 999_999) if obj is not None else 999_999
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
         else:
             values[name] = world.get(name, "placeholder")
     with app.test_request_context():
