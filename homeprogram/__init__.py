@@ -18,7 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config_module.load(instance_path, config))
 
-    from homeprogram import auth, errors, extensions, web
+    from homeprogram import auth, errors, extensions, security, web
     from homeprogram.blueprints import register_blueprints
 
     extensions.db.init_app(app)
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.htmx.init_app(app)
     extensions.babel.init_app(app, locale_selector=web.select_locale)
     extensions.limiter.init_app(app)
+    security.init_app(app)
     auth.init_app(app)
     web.init_app(app)
     register_blueprints(app)

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -160,6 +161,48 @@ def reset_password(email: str, password: str) -> None:
     click.echo("Password changed; the user's sessions were ended.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@with_appcontext
+def backup_command(path: Path, force: bool) -> None:
+    """Copy the SQLite database to PATH while the app runs (online backup)."""
+    from homeprogram.services import backup
+
+    try:
+        written = backup.backup(current_app.config["DATABASE_URL"], path, overwrite=force)
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    click.echo(f"Backup written to {written} (integrity check passed).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH (validated first)."""
+    from homeprogram.services import backup
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        revision = backup.validate(path, url)
+        if not yes:
+            click.confirm(
+                f"Replace the database {backup.sqlite_path(url)} with {path}?", abort=True
+            )
+        revision, kept = backup.restore(url, path)
+    except backup.BackupError as error:
+        click.echo(str(error), err=True)
+        sys.exit(2)
+    if kept:
+        click.echo(f"The previous database was kept at {kept}.")
+    click.echo(f"Restored {path} (schema {revision}).")
+    _upgrade_database()
+    click.echo("Database is up to date. Restart the app if it is running.")
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler() -> None:
@@ -247,6 +290,8 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(library_group)
     app.cli.add_command(vapid_group)
+    for command in (backup_command, restore_command):
+        app.cli.add_command(command)
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
+    "API_RATE_LIMIT": "600 per minute",
+    "PASSWORD_RESET_LIMIT": "10 per hour",
+    "HSTS_ENABLED": None,  # default: on when PREFERRED_URL_SCHEME is https
+    "HSTS_MAX_AGE": 31536000,
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
     "BABEL_DEFAULT_LOCALE": "en",
@@ -57,6 +61,8 @@ _ENV_TYPES: dict[str, type] = {
     "SMTP_USER": str,
     "SMTP_PASSWORD": str,
     "SMTP_FROM": str,
+    "API_RATE_LIMIT": str,
+    "HSTS_ENABLED": bool,
 }
 
 
@@ -91,6 +97,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None) -> dict[str, Any
     config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"] or (
         config["PREFERRED_URL_SCHEME"] == "https"
     )
+    if config["HSTS_ENABLED"] is None:
+        config["HSTS_ENABLED"] = config["PREFERRED_URL_SCHEME"] == "https"
     return config
 
 

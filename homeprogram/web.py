@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from homeprogram.extensions import db, htmx
-from homeprogram.services import access
+from homeprogram.services import access, audit
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound
 
@@ -28,14 +28,33 @@ def actor() -> Actor:
     return Actor(None, client_ip())
 
 
-def child_or_404(child_id: int, allowed: frozenset[str] = access.ANY_ROLE) -> access.ChildAccess:
-    """The access helper for every child-scoped view: 404 unless the user may see the child."""
+def child_or_404(
+    child_id: int, allowed: frozenset[str] = access.ANY_ROLE, *, audit_read: bool = False
+) -> access.ChildAccess:
+    """The access helper for every child-scoped view: 404 unless the user may see the child.
+
+    ``audit_read``: a staff member opening the child's record is written to the audit trail
+    (``child.viewed``), in a write transaction of its own so the page's reads stay reads.
+    """
     if not current_user.is_authenticated:
         abort(404)
     try:
-        return access.child_access(session(), current_user.id, child_id, allowed)
+        grant = access.child_access(session(), current_user.id, child_id, allowed)
     except NotFound:
         abort(404)
+    if audit_read and grant.is_staff:
+        with db.transaction() as w:
+            audit.record(
+                w,
+                actor(),
+                "child.viewed",
+                organization_id=grant.child.organization_id,
+                child_id=grant.child.id,
+                target_type="child",
+                target_id=grant.child.id,
+                page=request.endpoint,
+            )
+    return grant
 
 
 def apply_errors(form: FlaskForm, errors: dict[str, str]) -> None:

@@ -40,7 +40,8 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     """A database migrated to head once per run; each test gets a clean copy of it."""
     if POSTGRES_URL:
         name = f"hp_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        # pre_ping: the PostgreSQL restart test drops pooled connections.
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)

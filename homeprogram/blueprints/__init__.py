@@ -31,3 +31,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(progress_bp)
     app.register_blueprint(api_adherence_bp)
+
+    from homeprogram.blueprints.account.routes import bp as account_bp
+
+    app.register_blueprint(account_bp)

@@ -2,8 +2,10 @@
 
 from homeprogram.models.audit import AuditEvent
 from homeprogram.models.base import Base
+from homeprogram.models.classroom import ClassroomUse
 from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
 from homeprogram.models.invites import Invite
+from homeprogram.models.password_reset import PasswordReset
 from homeprogram.models.people import (
     CareRole,
     CareTeamMember,

@@ -101,3 +101,6 @@ def reactivate(member_id: int):
     s.commit()
     flash(f"{member.user.name} can sign in again.", "info")
     return redirect(url_for("admin.staff"))
+
+
+from homeprogram.blueprints.admin import audit_routes, child_data_routes  # noqa: E402, F401

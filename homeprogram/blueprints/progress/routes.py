@@ -85,7 +85,7 @@ def dashboard():
 @bp.get("/children/<int:child_id>/progress")
 @staff_required
 def child_progress(child_id: int):
-    grant = child_or_404(child_id, access.STAFF_ROLES)
+    grant = child_or_404(child_id, access.STAFF_ROLES, audit_read=True)
     data = reports.child_progress(db.session, grant.child, utcnow())
     return render(
         "progress/child.html",

@@ -26,6 +26,7 @@ from homeprogram.blueprints.therapist.forms import (
 from homeprogram.extensions import db
 from homeprogram.models import Activity, Assignment, Child
 from homeprogram.models.base import utcnow
+from homeprogram.security import MAX_ID
 from homeprogram.services import access, children, invites, library, programs, schedule
 from homeprogram.services import templates as program_templates
 from homeprogram.services.errors import NotFound, ValidationFailed
@@ -190,7 +191,10 @@ def _prescription(form: PrescriptionForm, start: date | None) -> programs.Prescr
 
 def _activity_or_none(child: Child, raw: object) -> Activity | None:
     try:
-        return library.get_visible(db.session, child.organization_id, int(str(raw)))
+        activity_id = int(str(raw))
+        if not 0 < activity_id <= MAX_ID:  # larger than any id column: the driver would fail
+            return None
+        return library.get_visible(db.session, child.organization_id, activity_id)
     except (NotFound, ValueError):
         return None
 

@@ -77,7 +77,7 @@ def new_child():
 @bp.get("/children/<int:child_id>")
 @staff_required
 def child(child_id: int):
-    grant = child_or_404(child_id, access.STAFF_ROLES)
+    grant = child_or_404(child_id, access.STAFF_ROLES, audit_read=True)
     return program_views.child_page(grant)
 
 

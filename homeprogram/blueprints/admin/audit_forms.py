@@ -1,0 +1,24 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.validators import Optional, ValidationError
+
+
+class AuditFilterForm(FlaskForm):
+    """GET filters of the audit page (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    child = SelectField("Child", choices=[], validators=[Optional()], validate_choice=True)
+    user = SelectField("Person", choices=[], validators=[Optional()], validate_choice=True)
+    action = SelectField("Action", choices=[], validators=[Optional()], validate_choice=True)
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def set_choices(self, choices: dict[str, list[tuple[str, str]]]) -> None:
+        for name in ("child", "user", "action"):
+            getattr(self, name).choices = [("", "Any"), *choices[name]]
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")

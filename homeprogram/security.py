@@ -1,0 +1,120 @@
+"""Security headers (flask-talisman) and the API rate limit.
+
+The policy allows scripts, styles, images and connections from our own origin only: no
+inline script or style attribute anywhere (templates must keep it that way), no eval.
+HSTS is sent only on HTTPS requests and only when ``HSTS_ENABLED``; plain HTTP is never
+redirected (the local demo runs on http://127.0.0.1).
+"""
+
+import hashlib
+from typing import Any
+
+from flask import Flask, abort, current_app, g, render_template, request, session
+from flask_talisman import Talisman
+from limits import parse
+from sqlalchemy.exc import OperationalError
+from werkzeug.routing import IntegerConverter, Map
+
+from homeprogram.errors import problem
+from homeprogram.extensions import limiter
+
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self'",
+    "manifest-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+
+API_PREFIX = "/api/"
+MAX_ID = 2**31 - 1  # the largest value of an INTEGER id column (PostgreSQL int4)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` URL parts stop at the largest id: beyond it the route does not match
+    (404) instead of the database driver failing on an out-of-range number (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+talisman = Talisman()
+
+
+def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: rules pick their converters when added.
+    app.url_map.converters["int"] = IdConverter
+    config = app.config
+    talisman.init_app(
+        app,
+        force_https=False,
+        strict_transport_security=config["HSTS_ENABLED"],
+        strict_transport_security_max_age=config["HSTS_MAX_AGE"],
+        strict_transport_security_include_subdomains=False,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        # Talisman would otherwise force the cookie settings; ours come from config.py.
+        session_cookie_secure=config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=config["SESSION_COOKIE_SAMESITE"],
+        permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
+        x_xss_protection=False,  # obsolete header; CSP does the job
+    )
+    app.before_request(_api_rate_limit)
+    app.before_request(_refuse_nul)
+    app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _api_client_key() -> str:
+    """Who is calling the API: the bearer token or signed-in session if any, else the IP."""
+    authorization = request.headers.get("Authorization", "")
+    if authorization:
+        return "auth:" + hashlib.sha256(authorization.encode()).hexdigest()
+    login_token = session.get("_user_id")
+    if login_token:
+        return "session:" + hashlib.sha256(str(login_token).encode()).hexdigest()
+    return "ip:" + (request.remote_addr or "")
+
+
+def _api_rate_limit() -> None:
+    """One budget per caller over the whole API, in the limiter's storage (memory or Redis)."""
+    if not request.path.startswith(API_PREFIX) or not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse(current_app.config["API_RATE_LIMIT"])
+    if not limiter.limiter.hit(item, "api", _api_client_key()):
+        abort(429)
+
+
+def _refuse_nul() -> None:
+    """No text we store contains NUL; PostgreSQL refuses it with an error, so say 400 first."""
+    fields = [*request.args.lists(), *request.form.lists()]
+    if any("\x00" in value for _, values in fields for value in values):
+        abort(400)
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if b"\x00" in raw or b"\\u0000" in raw:
+            abort(400)
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """The database is down or restarting: say so (503, retry soon) instead of a 500."""
+    current_app.logger.warning("database unavailable: %s", error.orig)
+    # Render as anonymous: loading the signed-in user needs the database.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    detail = "The service is briefly unavailable. Please try again in a minute."
+    if request.path.startswith(API_PREFIX):
+        response = problem(503, "Service Unavailable", detail)
+    else:
+        body = render_template("error.html", status=503, title="Unavailable", message=detail)
+        response = current_app.make_response((body, 503))
+    response.headers["Retry-After"] = "30"
+    return response
