@@ -337,12 +337,12 @@ def run_locust(
 
 def print_rows(rows: list[Row]) -> None:
     print(
-        f"{'run':<10} {'request':<26} {'requests':>9} {'errors':>7} {'req/s':>8} "
+        f"{'run':<15} {'request':<26} {'requests':>9} {'errors':>7} {'req/s':>8} "
         f"{'p50':>6} {'p95':>6} {'p99':>6}  (ms)"
     )
     for r in rows:
         print(
-            f"{r.label:<10} {r.name:<26} {r.requests:>9} {r.failures:>7} {r.rps:>8.1f} "
+            f"{r.label:<15} {r.name:<26} {r.requests:>9} {r.failures:>7} {r.rps:>8.1f} "
             f"{r.p50:>6.0f} {r.p95:>6.0f} {r.p99:>6.0f}"
         )
 
