@@ -58,14 +58,13 @@ def _transfers(requests: list[Any]) -> list[tuple[str, str, int, int]]:
             continue
         response.finished()
         sizes = request.sizes()
-        rows.append(
-            (
-                request.url,
-                request.resource_type,
-                sizes["responseBodySize"],
-                sizes["responseHeadersSize"],
-            )
-        )
+        body = sizes["responseBodySize"]
+        if body < 0:
+            # Chromium does not report the wire size of a service worker's importScripts();
+            # count the Content-Length or, failing that, the uncompressed body (an upper bound).
+            length = response.headers.get("content-length")
+            body = int(length) if length else len(response.body())
+        rows.append((request.url, request.resource_type, body, sizes["responseHeadersSize"]))
     return rows
 
 
