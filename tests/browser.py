@@ -114,8 +114,8 @@ def log_in(page: Any, server: LiveServer, email: str, password: str) -> None:
     page.goto(server.url("/login"))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
     assert "/login" not in page.url, f"login as {email} failed: still on {page.url}"
 
 
