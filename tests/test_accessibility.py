@@ -68,6 +68,9 @@ THERAPIST_PAGES = [
     "/children/{child}",
     "/children/{child}/edit",
     "/org/staff",
+    "/library/",
+    "/templates",
+    "/children/{child}/handout",
 ]
 CAREGIVER_PAGES = ["/today"]
 TEACHER_PAGES = ["/students"]
