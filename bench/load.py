@@ -36,10 +36,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import seed as seed_data  # bench/seed.py, beside this file
 from sqlalchemy.exc import OperationalError
 
 BENCH = Path(__file__).resolve().parent
@@ -50,11 +51,6 @@ PASSWORD = "bench-password-for-load-2026"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_POST_RATIO = 0.40
 TARGET_P95_MS = 50.0
-ACTIVITIES = [
-    ("Theraputty treasure hunt", "fine_motor", 5, None),
-    ("Sock-on race", "self_care", 3, ("seconds to put on socks", "s")),
-    ("Animal walks", "gross_motor", 5, None),
-]
 
 
 @dataclass
@@ -151,22 +147,13 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
     from homeprogram import create_app
     from homeprogram.extensions import db
     from homeprogram.migrations_runner import upgrade
-    from homeprogram.models import (
-        Activity,
-        Assignment,
-        CareRole,
-        CareTeamMember,
-        CompletionLog,
-        OrgMembership,
-        OrgRole,
-    )
+    from homeprogram.models import CareRole, CareTeamMember, OrgMembership, OrgRole
     from homeprogram.services import accounts, audit, children
 
     upgrade(url)
     app = create_app({"DATABASE_URL": url})
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     today = datetime.now(UTC).date()
-    start = today - timedelta(days=21)
     out: dict[str, Any] = {"password": PASSWORD, "caregivers": [], "therapists": []}
     with app.app_context(), db.transaction() as s:
         lead = accounts.sign_up_therapist(
@@ -190,20 +177,7 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
             )
             s.add(OrgMembership(organization_id=org_id, user_id=user.id, role=OrgRole.THERAPIST))
             staff.append(user)
-        activities = []
-        for title, focus, minutes, _measure in ACTIVITIES:
-            activity = Activity(
-                organization_id=org_id,
-                title=title,
-                focus_area=focus,
-                steps=["Show the child how.", "Do it together.", "Let the child try alone."],
-                materials=["timer"],
-                default_dose=f"{minutes} minutes",
-                default_minutes=minutes,
-            )
-            s.add(activity)
-            activities.append(activity)
-        s.flush()
+        activities = seed_data.program_activities(s, org_id)
         for n in range(families):
             therapist = staff[n % len(staff)]
             child = children.create_child(
@@ -225,42 +199,15 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
                 timezone="America/Chicago",
             )
             s.add(CareTeamMember(child_id=child.id, user_id=parent.id, role=CareRole.CAREGIVER))
-            assignment_ids = []
-            for activity, (_t, _f, minutes, measure) in zip(activities, ACTIVITIES, strict=True):
-                assignment = Assignment(
-                    child_id=child.id,
-                    activity_id=activity.id,
-                    dose_amount=minutes,
-                    dose_unit="minutes",
-                    minutes_per_session=minutes,
-                    start_date=start,
-                    anchor="after school",
-                    measure_name=measure[0] if measure else None,
-                    measure_unit=measure[1] if measure else None,
-                    created_by_id=therapist.id,
-                )
-                s.add(assignment)
-                s.flush()
-                assignment_ids.append(assignment.id)
-                # About two days in three done, so the dashboard has adherence to compute.
-                for day in range(21):
-                    if (day + n + assignment.id) % 3 == 0:
-                        continue
-                    local = start + timedelta(days=day)
-                    s.add(
-                        CompletionLog(
-                            client_id=str(uuid.uuid4()),
-                            assignment_id=assignment.id,
-                            child_id=child.id,
-                            logged_by_id=parent.id,
-                            occurred_at=datetime(
-                                local.year, local.month, local.day, 22, 0, tzinfo=UTC
-                            ),
-                            local_date=local,
-                            minutes=minutes,
-                            response="just_right",
-                        )
-                    )
+            assignment_ids = seed_data.add_program(
+                s,
+                child_id=child.id,
+                caregiver_id=parent.id,
+                therapist_id=therapist.id,
+                activities=activities,
+                today=today,
+                seed=n,
+            )
             out["caregivers"].append({"email": parent.email, "assignment_ids": assignment_ids})
         out["therapists"] = [user.email for user in staff]
     db.engine.dispose()  # type: ignore[union-attr]
