@@ -317,7 +317,8 @@ def main() -> int:
 
     print(
         f"homeprogram load benchmark · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC · "
-        f"{os.cpu_count()} CPUs · Python {platform.python_version()}\n"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start · "
+        f"Python {platform.python_version()}\n"
         f"gunicorn {args.workers} sync workers on 127.0.0.1 · locust {args.users} users "
         f"(spawn {args.spawn_rate}/s), {args.duration} s per phase, think time {args.wait} s"
     )
@@ -398,6 +399,7 @@ def main() -> int:
         )
     errors = sum(r.failures for r in rows)
     print(f"errors: {errors} (target 0): {verdict(errors == 0)}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work skews the figures)")
     return 0
 
 
