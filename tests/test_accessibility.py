@@ -72,7 +72,13 @@ THERAPIST_PAGES = [
     "/templates",
     "/children/{child}/handout",
 ]
-CAREGIVER_PAGES = ["/today"]
+CAREGIVER_PAGES = [
+    "/today",
+    "/children/{child}/today",
+    "/children/{child}/week",
+    "/settings",
+    "/offline",
+]
 TEACHER_PAGES = ["/students"]
 
 
