@@ -71,12 +71,16 @@ THERAPIST_PAGES = [
     "/library/",
     "/templates",
     "/children/{child}/handout",
+    "/inbox",
+    "/settings/devices",
 ]
 CAREGIVER_PAGES = [
     "/today",
     "/children/{child}/today",
     "/children/{child}/week",
     "/settings",
+    "/settings/reminders",
+    "/settings/devices",
     "/offline",
 ]
 TEACHER_PAGES = ["/students"]
