@@ -73,6 +73,10 @@ THERAPIST_PAGES = [
     "/children/{child}/handout",
     "/inbox",
     "/settings/devices",
+    "/dashboard",
+    "/children/{child}/progress",
+    "/children/{child}/goals/new",
+    "/children/{child}/report",
 ]
 CAREGIVER_PAGES = [
     "/today",
@@ -81,6 +85,7 @@ CAREGIVER_PAGES = [
     "/settings",
     "/settings/reminders",
     "/settings/devices",
+    "/children/{child}/goals",
     "/offline",
 ]
 TEACHER_PAGES = ["/students"]
