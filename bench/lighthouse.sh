@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lighthouse (pinned 12.2.3: Lighthouse 13 needs Node 22) with the system Chromium, mobile
-# settings, against the demo server (its children given programs and three weeks of
-# practice by bench/seed.py): the caregiver's today page, the therapist's dashboard and the
-# login page. Prints the performance, accessibility and best-practices scores.
+# settings, against the demo server (programs and three weeks of practice): the caregiver's
+# today page, the therapist's dashboard and the login page. Prints the performance,
+# accessibility and best-practices scores.
 #
 #   bash bench/lighthouse.sh            # reports kept in artifacts/lighthouse/
 #
@@ -68,9 +68,6 @@ export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
 homeprogram() {
   "$PYTHON" -c 'import sys; from homeprogram.cli import main; sys.argv[0] = "homeprogram"; main()' "$@"
 }
-# The demo data, then programs with three weeks of practice, so the pages are full.
-homeprogram demo --no-serve >"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log" >&2; exit 1; }
-"$PYTHON" "$BENCH/seed.py" demo >>"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log" >&2; exit 1; }
 homeprogram demo --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do

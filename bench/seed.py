@@ -1,10 +1,8 @@
-"""Benchmark data: programs with weeks of practice history, written through the app's models.
+"""Benchmark data for bench/load.py: programs with weeks of practice, through the models.
 
-    python bench/seed.py demo     # give the demo children programs (bench/lighthouse.sh)
-
-``add_program`` is what bench/load.py uses for its families. Assignments start in the past
-so that the dashboard and the progress pages have days to rate; the program editor only
-plans from today on, hence the models rather than ``services.programs``.
+Assignments start in the past so that the dashboard and the progress pages have days to
+rate; the program editor only plans from today on, hence the models rather than
+``services.programs``.
 """
 
 import sys
@@ -14,7 +12,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeprogram.models import Activity, Assignment, CompletionLog
@@ -94,44 +91,3 @@ def add_program(
             )
     session.flush()
     return ids
-
-
-def seed_demo_programs() -> bool:
-    """Programs for the demo children (once); the database comes from the app's config."""
-    from homeprogram import create_app
-    from homeprogram.extensions import db
-    from homeprogram.models import CareRole, CareTeamMember, Child, Organization
-    from homeprogram.services import demo
-
-    app = create_app()
-    with app.app_context(), db.transaction() as s:
-        org = s.scalar(select(Organization).where(Organization.name == demo.DEMO_ORG))
-        if org is None:
-            raise SystemExit("no demo data: run `homeprogram demo --no-serve` first")
-        if s.scalar(select(Activity.id).where(Activity.organization_id == org.id)):
-            return False
-        activities = program_activities(s, org.id)
-        children = s.scalars(select(Child).where(Child.organization_id == org.id)).all()
-        for n, child in enumerate(children):
-            team = {
-                m.role: m.user_id
-                for m in s.scalars(
-                    select(CareTeamMember).where(CareTeamMember.child_id == child.id)
-                )
-            }
-            add_program(
-                s,
-                child_id=child.id,
-                caregiver_id=team[CareRole.CAREGIVER],
-                therapist_id=team[CareRole.THERAPIST],
-                activities=activities,
-                today=datetime.now(UTC).date(),
-                seed=n,
-            )
-    return True
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["demo"]:
-        raise SystemExit(__doc__)
-    print("Demo programs " + ("added." if seed_demo_programs() else "already present."))
