@@ -54,7 +54,7 @@ class Caregiver(_LoggedIn):
     def on_start(self) -> None:
         self.family = next(_families)
         self.log_in(self.family["email"])
-        self.load_today()
+        self.remember_csrf(self.client.get("/today", name="warm-up").text)
 
     @task(1)
     def load_today(self) -> None:
@@ -72,7 +72,7 @@ class PostingCaregiver(_LoggedIn):
     def on_start(self) -> None:
         self.family = next(_families)
         self.log_in(self.family["email"])
-        self.remember_csrf(self.client.get("/today", name="GET /today").text)
+        self.remember_csrf(self.client.get("/today", name="warm-up").text)
 
     @task
     def post_log(self) -> None:
