@@ -225,13 +225,13 @@ def test_teacher_joins_by_invite_and_sees_only_the_classroom_strategies(
     org = factory.org()
     therapist_user = factory.therapist(org, email="ot@example.org")
     child = factory.child(org, therapist=therapist_user, name="Sam")
-    today = utcnow().date()
+    start = utcnow().date() - timedelta(days=3)  # in force whatever the child's time zone
     home = factory.activity(title="Big button practice")
     school = factory.activity(title="Wall push-ups", classroom_ok=True)
     factory.assignment(
-        child, home, start_date=today, setting="home", caregiver_note="Practise at breakfast."
+        child, home, start_date=start, setting="home", caregiver_note="Practise at breakfast."
     )
-    factory.assignment(child, school, start_date=today, setting="both")
+    factory.assignment(child, school, start_date=start, setting="both")
 
     therapist = new_page(TABLET)
     log_in(therapist, live_server, therapist_user.email, TEST_PASSWORD)
