@@ -23,6 +23,11 @@ test: $(VENV)/.installed
 test-postgres: $(VENV)/.installed
 	HOMEPROGRAM_TEST_POSTGRES_URL=$(POSTGRES_URL) $(VENV)/bin/pytest
 
+bench: $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet -e ".[test,bench]"
+	$(VENV)/bin/python bench/load.py
+	PYTHON=$(VENV)/bin/python bash bench/lighthouse.sh
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

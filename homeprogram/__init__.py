@@ -32,6 +32,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     errors.init_app(app)
 
+    from homeprogram import compression
+
+    compression.init_app(app)
+
     from homeprogram.cli import register_commands
 
     register_commands(app)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -97,8 +98,24 @@ def _load(token: str) -> CurrentUser | None:
 
 
 def _load_user_first() -> None:
-    # Resolve the user before any view opens the request session (see _load).
+    # Resolve the user before any view opens the request session (see _load). A static
+    # file needs no user: skipping it spares a session lookup per asset a page revalidates.
+    if request.endpoint == "static":
+        return
     current_user._get_current_object()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, not re-sent with static files.
+
+    A permanent session is re-sent with every response to slide its expiry; the page an
+    asset belongs to does that already, and the cookie adds about 450 bytes to each file.
+    """
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if request.endpoint == "static":
+            return session.modified
+        return super().should_set_cookie(app, session)
 
 
 def home_url(user: CurrentUser) -> str:
@@ -126,3 +143,4 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # sessions are server-side and revocable
     app.before_request(_load_user_first)
+    app.session_interface = _SessionInterface()

@@ -26,6 +26,7 @@ from homeprogram import create_app
 from homeprogram.extensions import db
 from homeprogram.migrations_runner import upgrade
 from homeprogram.models import Base
+from tests.browser import browser, live_server, new_page, pytest_terminal_summary  # noqa: F401
 
 POSTGRES_URL = os.environ.get("HOMEPROGRAM_TEST_POSTGRES_URL")
 TEST_PASSWORD = "correct horse battery staple"

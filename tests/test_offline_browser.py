@@ -1,70 +1,33 @@
 """A real phone-sized Chromium against a real server: log online, log offline, sync.
 
-Uses the machine's Chromium (Debian package ``chromium``; `.ci/run` installs it), never a
-browser downloaded by Playwright. Skipped when /usr/bin/chromium is absent.
+Uses the shared browser fixtures of ``tests/browser.py``: the machine's Chromium (Debian
+package ``chromium``; `.ci/run` installs it), never a browser downloaded by Playwright, and
+skipped when it is absent.
 """
 
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from homeprogram.models import CompletionLog
+from tests.browser import PHONE, LiveServer
 from tests.caregiver_setup import family
 from tests.conftest import TEST_PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app_config() -> dict[str, Any]:
-    # A real server on 127.0.0.1 answers for that host, not for the test client's name.
-    return {"SERVER_NAME": None}
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, in a thread of this process."""
-    import waitress.server
-
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def phone(live_server: LiveServer, browser: Any) -> Iterator[Any]:
+    """A phone-sized browser context whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.origin, viewport=PHONE, is_mobile=True)
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield context
     finally:
-        server.close()
-        thread.join(timeout=10)
-
-
-@pytest.fixture
-def phone(live_server) -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=live_server, viewport={"width": 360, "height": 740}, is_mobile=True
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-            browser.close()
+        context.close()
 
 
 def test_log_online_then_offline_then_sync(phone, factory, session):
@@ -190,7 +153,7 @@ def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory
     fam = family(factory)
     # Requests that pass through a service worker escape page.route: block the worker here.
     context = phone.browser.new_context(
-        base_url=live_server,
+        base_url=live_server.origin,
         viewport={"width": 360, "height": 740},
         is_mobile=True,
         service_workers="block",
