@@ -337,7 +337,9 @@ def test_caregiver_part_of_journey_one_works_with_the_keyboard_alone(
         tab_to(page, "Note (optional)")
         page.keyboard.type("Done with the keyboard.")
         tab_to(page, "Save details")
-        page.keyboard.press("Enter")
+        # Wait for the save itself: the card is swapped when the answer arrives.
+        with page.expect_response(lambda r: r.request.method != "GET"):
+            page.keyboard.press("Enter")
         expect(card(page, title)).to_contain_text(f"{minutes} min")
     screenshot(page, "keyboard-logged-two")
     check_accessibility(page, "keyboard: two sessions logged")
