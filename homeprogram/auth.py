@@ -66,7 +66,7 @@ def current_user_for(s: Session, user: User, session_token: str) -> CurrentUser:
         session_token=session_token,
         organization_id=member.organization_id if member else None,
         org_role=member.role if member else None,
-        roles=access.roles_of(s, user.id),
+        roles=access.roles_of(s, user.id, member.role if member else None),
     )
 
 

@@ -88,15 +88,16 @@ def children_for(session: Session, user_id: int, role: str) -> list[Child]:
     )
 
 
-def roles_of(session: Session, user_id: int) -> set[str]:
-    """Every role the user holds anywhere, to choose a home page and navigation."""
+def roles_of(session: Session, user_id: int, staff: str | None) -> set[str]:
+    """Every role the user holds anywhere, to choose a home page and navigation.
+
+    ``staff`` is the role of the user's active organization membership (None when not
+    staff); the caller has it already.
+    """
     roles = set(
         session.scalars(
             select(CareTeamMember.role).where(CareTeamMember.user_id == user_id).distinct()
         )
-    )
-    staff = session.scalar(
-        select(OrgMembership.role).where(OrgMembership.user_id == user_id, OrgMembership.active)
     )
     if staff is not None:
         roles.add(CareRole.THERAPIST.value)
