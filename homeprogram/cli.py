@@ -56,6 +56,9 @@ def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> N
         from homeprogram.scheduler import start_in_process
 
         start_in_process(app)
+    from homeprogram import startup
+
+    startup.settle()
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="homeprogram")
 

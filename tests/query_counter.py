@@ -21,7 +21,7 @@ def count_queries(engine: Any) -> Iterator[Counter]:
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         # BEGIN / PRAGMA bookkeeping is not a query of the page.
-        if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE", "DELETE")):
             counter.count += 1
             counter.statements.append(statement)
 

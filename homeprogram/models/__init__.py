@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see one metadata."""
 
+from homeprogram.models.adherence import AdherenceDay
 from homeprogram.models.audit import AuditEvent
 from homeprogram.models.base import Base
 from homeprogram.models.classroom import ClassroomUse

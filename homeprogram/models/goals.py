@@ -7,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeprogram.models.base import Base, utcnow
-from homeprogram.models.programs import Assignment, CompletionLog
+from homeprogram.models.programs import Assignment
 
 goal_assignment = Table(
     "goal_assignment",
@@ -89,16 +89,3 @@ class Barrier(Base):
     flags: Mapped[str] = mapped_column(String(80), default="")  # the flags that asked
     local_date: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-# The dashboard counts a caseload's logs per (child, day, assignment) and ranks recent
-# responses: an index covering both queries answers them without reading the table.
-Index(
-    "ix_completion_log_adherence",
-    CompletionLog.child_id,
-    CompletionLog.local_date,
-    CompletionLog.assignment_id,
-    CompletionLog.deleted_at,
-    CompletionLog.response,
-    CompletionLog.occurred_at,
-)

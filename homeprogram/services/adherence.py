@@ -33,18 +33,22 @@ Public interface (stable; other modules rely on it):
 - Flag codes: ``LOW_ADHERENCE``, ``NO_RECENT_LOGS``, ``OFTEN_HARD``.
 """
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from itertools import accumulate
-from operator import sub
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate, groupby
+from operator import itemgetter, sub
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased
 
 from homeprogram.models import (
     Activity,
+    AdherenceDay,
     Assignment,
     AssignmentPause,
     Child,
@@ -52,7 +56,10 @@ from homeprogram.models import (
     Response,
     Setting,
 )
+from homeprogram.services import claims
 from homeprogram.services.schedule import expected_between
+
+log = logging.getLogger(__name__)
 
 LOW_ADHERENCE = "low_adherence"
 NO_RECENT_LOGS = "no_recent_logs"
@@ -65,6 +72,7 @@ LOW_RATE_DAYS = 14
 QUIET_DAYS = 5
 HARD_OF_LAST = (3, 5)  # "hard" on 3 of the last 5 sessions of an activity
 HARD_LOOKBACK_DAYS = 28  # sessions older than this no longer raise the flag
+HARD = Response.HARD.value
 TREND_WEEKS = 8
 MAX_RANGE_DAYS = 366
 
@@ -138,6 +146,34 @@ class ChainAdherence:
         return self.between(self.start, self.start + timedelta(days=len(self.expected) - 1))
 
 
+@dataclass(frozen=True)
+class DayTotals:
+    """Running totals of expected, done and extra per day from ``start``: any window in O(1).
+
+    Each list holds one more item than there are days (``totals[i]`` sums the days before
+    day ``i``).
+    """
+
+    start: date
+    expected: list[int]
+    done: list[int]
+    extra: list[int]
+
+    @classmethod
+    def of_days(
+        cls, start: date, expected: Iterable[int], done: Iterable[int], extra: Iterable[int]
+    ) -> "DayTotals":
+        return cls(start, _running(expected), _running(done), _running(extra))
+
+    def between(self, a: date, b: date) -> Tally:
+        lo = max(0, (a - self.start).days)
+        hi = min(len(self.expected) - 1, (b - self.start).days + 1)
+        if hi <= lo:
+            return Tally()
+        e, d, x = self.expected, self.done, self.extra
+        return Tally(e[hi] - e[lo], d[hi] - d[lo], x[hi] - x[lo])
+
+
 @dataclass
 class ChildAdherence:
     child_id: int
@@ -145,33 +181,25 @@ class ChildAdherence:
     start: date
     end: date
     chains: list[ChainAdherence] = field(default_factory=list)
-    _prefix: tuple[list[int], list[int], list[int]] | None = field(default=None, repr=False)
+    _totals: DayTotals | None = field(default=None, repr=False)
 
-    def _sums(self) -> tuple[list[int], list[int], list[int]]:
-        """Running totals of expected, done and extra per day, for O(1) windows."""
-        if self._prefix is None:
+    def _day_totals(self) -> DayTotals:
+        if self._totals is None:
             n = (self.end - self.start).days + 1
             if not self.chains:
-                zeros = [0] * (n + 1)
-                self._prefix = (zeros, zeros, zeros)
-                return self._prefix
+                self._totals = DayTotals.of_days(self.start, [0] * n, [0] * n, [0] * n)
+                return self._totals
             # map/zip keep the per-day work in C: a caseload has ~100k chain-days.
             expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=True)))
             done = list(
                 map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=True))
             )
             logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=True)))
-            extra = list(map(sub, logged, done))
-            self._prefix = (_running(expected), _running(done), _running(extra))
-        return self._prefix
+            self._totals = DayTotals.of_days(self.start, expected, done, map(sub, logged, done))
+        return self._totals
 
     def between(self, a: date, b: date) -> Tally:
-        lo = max(0, (a - self.start).days)
-        hi = min((self.end - self.start).days + 1, (b - self.start).days + 1)
-        if hi <= lo:
-            return Tally()
-        e, d, x = self._sums()
-        return Tally(e[hi] - e[lo], d[hi] - d[lo], x[hi] - x[lo])
+        return self._day_totals().between(a, b)
 
     def day(self, d: date) -> Tally:
         return self.between(d, d)
@@ -186,7 +214,7 @@ class ChildAdherence:
         return [c for c in self.chains if (t := c.between(a, b)).expected or t.extra]
 
 
-def _running(values: list[int]) -> list[int]:
+def _running(values: Iterable[int]) -> list[int]:
     return list(accumulate(values, initial=0))
 
 
@@ -269,6 +297,24 @@ def _chain_roots(assignments: Sequence[ScheduleRow]) -> dict[int, int]:
     return roots
 
 
+def _day_index(start: date, n_days: int) -> dict[object, int]:
+    """Offset from ``start`` by day, keyed by date and by ISO text.
+
+    Dates selected as text (``_as_text``) come back as text on SQLite; looking the text up
+    directly skips parsing tens of thousands of dates (PostgreSQL returns date objects,
+    which are keys too).
+    """
+    index: dict[object, int] = {}
+    for i in range(n_days):
+        d = start + timedelta(days=i)
+        index[d] = index[d.isoformat()] = i
+    return index
+
+
+def _as_text(column: Any) -> Any:
+    return type_coerce(column, String)
+
+
 def adherence_for(
     session: Session, child_ids: Iterable[int], start: date, end: date
 ) -> dict[int, ChildAdherence]:
@@ -318,19 +364,14 @@ def adherence_for(
             chain.expected = version
         else:
             chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]
-    # Dates come back as text on SQLite; looking the text up directly skips parsing tens of
-    # thousands of dates (PostgreSQL returns date objects, which are keys too).
-    day_index: dict[object, int] = {}
-    for i in range(n_days):
-        d = start + timedelta(days=i)
-        day_index[d] = day_index[d.isoformat()] = i
+    day_index = _day_index(start, n_days)
     logged_by_assignment = {aid: chains[root].logged for aid, root in roots.items()}
     counts = (
         session.connection()
         .execute(
             select(
                 CompletionLog.assignment_id,
-                type_coerce(CompletionLog.local_date, String),
+                _as_text(CompletionLog.local_date),
                 func.count(),
             )
             .where(
@@ -382,9 +423,9 @@ class Overview:
         return (0 if self.flags else 1, 2.0 if r7 is None else r7, 2.0 if r28 is None else r28)
 
 
-def _windows(today: date) -> tuple[date, date]:
-    """The range the dashboard needs for a child whose local today is ``today``."""
-    return today - timedelta(days=7 * TREND_WEEKS), today
+def _window(today: date) -> tuple[date, date]:
+    """The complete days the dashboard reads for a child whose local today is ``today``."""
+    return today - timedelta(days=7 * TREND_WEEKS), today - timedelta(days=1)
 
 
 def caseload_overview(
@@ -407,28 +448,31 @@ def overview_on(session: Session, child_id: int, today: date) -> Overview:
 
 
 def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]:
-    ids = list(todays)
-    start = min(_windows(t)[0] for t in todays.values())
-    end = max(todays.values())
-    data = adherence_for(session, ids, start, end)
-    last_logs = last_log_dates(session, ids)
+    totals = daily_totals(session, todays)
+    last_logs = last_log_dates(session, list(todays))
+    quiet = _expecting_since(
+        session,
+        {
+            cid: today - timedelta(days=QUIET_DAYS)
+            for cid, today in todays.items()
+            if (last := last_logs.get(cid)) is None or last < today - timedelta(days=QUIET_DAYS)
+        },
+    )
     hard = _often_hard(session, todays)
     result: dict[int, Overview] = {}
     for cid, today in todays.items():
-        adh = data[cid]
+        adh = totals[cid]
         yesterday = today - timedelta(days=1)
         weeks = [
             adh.between(yesterday - timedelta(days=7 * w + 6), yesterday - timedelta(days=7 * w))
             for w in reversed(range(TREND_WEEKS))
         ]
         last_14 = adh.between(today - timedelta(days=LOW_RATE_DAYS), yesterday)
-        last_28 = adh.between(today - timedelta(days=28), yesterday)
-        last_log = last_logs.get(cid)
         flags: list[str] = []
         rate_14 = last_14.rate
         if rate_14 is not None and rate_14 < LOW_RATE:
             flags.append(LOW_ADHERENCE)
-        if _quiet(adh, today, last_log):
+        if cid in quiet:
             flags.append(NO_RECENT_LOGS)
         titles = hard.get(cid, [])
         if titles:
@@ -438,13 +482,138 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
             today=today,
             last_7=weeks[-1],
             last_14=last_14,
-            last_28=last_28,
+            last_28=adh.between(today - timedelta(days=28), yesterday),
             weeks=weeks,
-            last_log=last_log,
+            last_log=last_logs.get(cid),
             flags=flags,
             hard_activities=titles,
         )
     return result
+
+
+# --- the per-day cache ------------------------------------------------------------------
+
+
+def daily_totals(session: Session, todays: dict[int, date]) -> dict[int, DayTotals]:
+    """Each child's per-day figures over the dashboard window (``_window``), read from
+    ``adherence_day`` (one query); days missing there are computed by ``adherence_for`` and
+    stored (``_refill``). A row holds exactly what ``ChildAdherence.day`` gives for it."""
+    windows = {cid: _window(today) for cid, today in todays.items()}
+    start = min(first for first, _ in windows.values())
+    end = max(last for _, last in windows.values())
+    n_days = (end - start).days + 1
+    day_index = _day_index(start, n_days)
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                AdherenceDay.child_id,
+                _as_text(AdherenceDay.local_date),
+                AdherenceDay.expected,
+                AdherenceDay.done,
+                AdherenceDay.extra,
+            )
+            .where(
+                AdherenceDay.child_id.in_(list(todays)),
+                AdherenceDay.local_date >= start,
+                AdherenceDay.local_date <= end,
+            )
+            .order_by(AdherenceDay.child_id, AdherenceDay.local_date)  # the primary key
+        )
+        .all()
+    )
+    by_child = {cid: list(found) for cid, found in groupby(rows, key=itemgetter(0))}
+    days: dict[int, tuple[list[int], list[int], list[int]]] = {}
+    missing: dict[int, list[date]] = {}
+    for cid, (first, last) in windows.items():
+        lo, hi = (first - start).days, (last - start).days
+        found = by_child.get(cid, [])
+        a = day_index[found[0][1]] if found else 0
+        b = day_index[found[-1][1]] if found else -1
+        if b - a + 1 == len(found) and a <= lo and b >= hi:
+            # The usual case, every day there: whole columns at once.
+            before, after = [0] * a, [0] * (n_days - b - 1)
+            e, d, x = (before + [r[k] for r in found] + after for k in (2, 3, 4))
+            days[cid] = (e, d, x)
+            continue
+        e, d, x = [0] * n_days, [0] * n_days, [0] * n_days
+        for _, day, expected, done, extra in found:
+            i = day_index[day]
+            e[i], d[i], x[i] = expected, done, extra
+        days[cid] = (e, d, x)
+        have = {day_index[r[1]] for r in found}
+        missing[cid] = [start + timedelta(days=i) for i in range(lo, hi + 1) if i not in have]
+    if missing:
+        for cid, computed in _refill(session, missing).items():
+            e, d, x = days[cid]
+            for day, tally in computed.items():
+                i = (day - start).days
+                e[i], d[i], x[i] = tally.expected, tally.done, tally.extra
+    return {cid: DayTotals.of_days(start, *days[cid]) for cid in todays}
+
+
+def _refill(session: Session, missing: dict[int, list[date]]) -> dict[int, dict[date, Tally]]:
+    """Compute the missing days with the engine and store them.
+
+    Stored in a write transaction of its own (a GET's session only reads), unless the
+    caller's session already writes (a job): on SQLite a second writer would wait for it.
+    The children's rows are locked FOR SHARE before anything is read; the cache triggers
+    lock them FOR NO KEY UPDATE on PostgreSQL, so a log written meanwhile either is seen
+    here or deletes what this stores. (SQLite's write transaction excludes other writers.)
+    A failure to store (a deadlock victim, a busy database) costs only the caching.
+    """
+    bind = session.get_bind()
+    own = not bind.get_execution_options().get("sqlite_write")
+    writer = Session(bind=bind.execution_options(sqlite_write=True)) if own else session
+    try:
+        computed = _compute_and_store(writer, missing)
+        if own:
+            writer.commit()
+        return computed
+    except DBAPIError:
+        if not own:
+            raise
+        writer.rollback()
+        log.warning("adherence cache not stored; computed for this request only", exc_info=True)
+        return _compute(session, missing)
+    finally:
+        if own:
+            writer.close()
+
+
+def _compute(session: Session, missing: dict[int, list[date]]) -> dict[int, dict[date, Tally]]:
+    first = min(wanted[0] for wanted in missing.values())
+    last = max(wanted[-1] for wanted in missing.values())
+    data = adherence_for(session, missing, first, last)
+    return {cid: {day: data[cid].day(day) for day in wanted} for cid, wanted in missing.items()}
+
+
+def _compute_and_store(
+    session: Session, missing: dict[int, list[date]]
+) -> dict[int, dict[date, Tally]]:
+    session.execute(
+        select(Child.id)
+        .where(Child.id.in_(list(missing)))
+        .order_by(Child.id)
+        .with_for_update(read=True)
+    )
+    computed = _compute(session, missing)
+    rows = [
+        {
+            "child_id": cid,
+            "local_date": day,
+            "expected": tally.expected,
+            "done": tally.done,
+            "extra": tally.extra,
+        }
+        for cid, by_day in computed.items()
+        for day, tally in by_day.items()
+    ]
+    claims.claim(session, AdherenceDay, rows, key=("child_id", "local_date"), returning=False)
+    return computed
+
+
+# --- flags that read more than the figures ------------------------------------------------
 
 
 def last_log_dates(session: Session, child_ids: list[int]) -> dict[int, date]:
@@ -465,61 +634,121 @@ def last_log_dates(session: Session, child_ids: list[int]) -> dict[int, date]:
     return {cid: day for cid, day in rows if day is not None}
 
 
-def _quiet(adh: ChildAdherence, today: date, last_log: date | None) -> bool:
-    """No log on the last QUIET_DAYS days (or today), though practice was expected.
+def _expecting_since(session: Session, firsts: dict[int, date]) -> set[int]:
+    """Children (of those given, each with a day ``first``) whose plan expected practice
+    between ``first`` and yesterday and already existed on ``first``: the "no log for
+    QUIET_DAYS days" flag for children with no log since ``first`` (two queries).
 
-    Only when the plan already existed QUIET_DAYS days ago: a program that started two
-    days ago has not been quiet for five.
+    Only a plan that already existed QUIET_DAYS days ago counts: a program that started two
+    days ago has not been quiet for five. "Existed" is per chain: a prescription changed
+    yesterday has existed since its first version.
     """
-    first = today - timedelta(days=QUIET_DAYS)
-    if last_log is not None and last_log >= first:
-        return False
-    return any(
-        chain.first_start <= first and chain.between(first, today - timedelta(days=1)).expected
-        for chain in adh.chains
-    )
+    assignments = _load_assignments(session, list(firsts))
+    roots = _chain_roots(assignments)
+    chain_start: dict[int, date] = {}
+    for a in assignments:
+        root = roots[a.id]
+        chain_start[root] = min(chain_start.get(root, a.start_date), a.start_date)
+    expecting: set[int] = set()
+    for a in assignments:
+        first = firsts[a.child_id]
+        yesterday = first + timedelta(days=QUIET_DAYS - 1)
+        if chain_start[roots[a.id]] <= first and any(expected_between(a, first, yesterday)):
+            expecting.add(a.child_id)
+    return expecting
 
 
 def _often_hard(session: Session, todays: dict[int, date]) -> dict[int, list[str]]:
-    """Activities whose last sessions were "hard" 3 times out of 5 (one query)."""
+    """Activities whose last sessions were "hard" 3 times out of 5 (one query).
+
+    For each assignment, the database finds its last_n-th latest session in the lookback
+    (``ix_completion_log_recent``, newest first, no sort) and returns the "hard" sessions
+    from there on. Where a child has several assignments of one activity (versions of a
+    changed prescription), it returns all of their latest sessions, merged here.
+    """
     needed, last_n = HARD_OF_LAST
     since = min(todays.values()) - timedelta(days=HARD_LOOKBACK_DAYS)
-    ranked = (
-        select(
-            CompletionLog.child_id,
-            CompletionLog.local_date,
-            CompletionLog.response,
-            Activity.title,
-            Assignment.activity_id,
-            func.row_number()
-            .over(
-                partition_by=(CompletionLog.child_id, Assignment.activity_id),
-                order_by=(CompletionLog.occurred_at.desc(), CompletionLog.id.desc()),
+    counted = (CompletionLog.deleted_at.is_(None), CompletionLog.local_date >= since)
+    newer = aliased(CompletionLog)
+
+    def nth_latest(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                newer.assignment_id == Assignment.id,
+                newer.deleted_at.is_(None),
+                newer.local_date >= since,
             )
-            .label("n"),
+            .order_by(newer.occurred_at.desc(), newer.id.desc())
+            .offset(last_n - 1)
+            .limit(1)
+            .correlate(Assignment)
+            .scalar_subquery()
         )
-        .join(Assignment, Assignment.id == CompletionLog.assignment_id)
+
+    # With fewer than last_n sessions every one counts: a floor earlier than any session of
+    # a local day >= since, in every time zone.
+    floor = datetime.combine(since - timedelta(days=2), time.min, tzinfo=UTC)
+    cuts = (
+        select(
+            Assignment.id.label("assignment_id"),
+            Assignment.child_id,
+            Assignment.activity_id,
+            Activity.title,
+            func.coalesce(nth_latest(newer.occurred_at), floor).label("cut_at"),
+            func.coalesce(nth_latest(newer.id), 0).label("cut_id"),
+            func.count()
+            .over(partition_by=(Assignment.child_id, Assignment.activity_id))
+            .label("versions"),
+        )
         .join(Activity, Activity.id == Assignment.activity_id)
-        .where(
-            CompletionLog.child_id.in_(list(todays)),
-            CompletionLog.deleted_at.is_(None),
-            CompletionLog.local_date >= since,
+        .where(Assignment.child_id.in_(list(todays)))
+        .cte("cuts")
+        .prefix_with("MATERIALIZED")
+    )
+    at, log_id = CompletionLog.occurred_at, CompletionLog.id
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                cuts.c.child_id,
+                cuts.c.activity_id,
+                cuts.c.title,
+                cuts.c.versions,
+                # Compared and sorted only: text on SQLite (not parsed), timestamps elsewhere.
+                _as_text(at),
+                log_id,
+                CompletionLog.response,
+                _as_text(CompletionLog.local_date),
+            )
+            .join(
+                CompletionLog,
+                # The range walks the index; the rest breaks ties of occurred_at by id.
+                (CompletionLog.assignment_id == cuts.c.assignment_id) & (at >= cuts.c.cut_at),
+            )
+            .where(
+                *counted,
+                or_(at > cuts.c.cut_at, log_id >= cuts.c.cut_id),
+                or_(CompletionLog.response == HARD, cuts.c.versions > 1),
+            )
         )
-        .subquery()
+        .all()
     )
-    rows = session.execute(
-        select(ranked.c.child_id, ranked.c.activity_id, ranked.c.title, ranked.c.local_date)
-        .where(ranked.c.n <= last_n, ranked.c.response == Response.HARD.value)
-        .order_by(ranked.c.child_id, ranked.c.title)
-    )
-    hard: dict[tuple[int, int], list[date]] = {}
+    sessions: dict[tuple[int, int], list[tuple[Any, int, str | None, Any]]] = {}
     titles: dict[int, str] = {}
-    for child_id, activity_id, title, day in rows:
-        if day >= todays[child_id] - timedelta(days=HARD_LOOKBACK_DAYS):
-            hard.setdefault((child_id, activity_id), []).append(day)
-            titles[activity_id] = title
+    merged: set[tuple[int, int]] = set()
+    for child_id, activity_id, title, versions, when, number, response, day in rows:
+        sessions.setdefault((child_id, activity_id), []).append((when, number, response, day))
+        titles[activity_id] = title
+        if versions > 1:
+            merged.add((child_id, activity_id))
     result: dict[int, list[str]] = {}
-    for (child_id, activity_id), hard_days in hard.items():
-        if len(hard_days) >= needed:
+    for key, found in sorted(sessions.items(), key=lambda item: (item[0][0], titles[item[0][1]])):
+        child_id, activity_id = key
+        if key in merged:
+            found = sorted(found, reverse=True)[:last_n]
+        lookback = (todays[child_id] - timedelta(days=HARD_LOOKBACK_DAYS)).isoformat()
+        hard = sum(1 for _, _, response, day in found if response == HARD and str(day) >= lookback)
+        if hard >= needed:
             result.setdefault(child_id, []).append(titles[activity_id])
     return result

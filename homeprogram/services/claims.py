@@ -20,8 +20,11 @@ def claim(
     model: type[Base],
     rows: Sequence[dict[str, Any]],
     key: Sequence[str],
+    *,
+    returning: bool = True,
 ) -> list[tuple[Any, ...]]:
-    """Insert ``rows``; return ``(id, *key)`` of those this call inserted."""
+    """Insert ``rows``; return ``(id, *key)`` of those this call inserted (nothing when
+    ``returning`` is false: rows that someone else inserted first are simply left)."""
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
@@ -29,9 +32,9 @@ def claim(
     if insert is None:
         raise RuntimeError(f"claiming rows is not implemented for {dialect}")
     table = model.__table__  # Core: one compiled statement, batched by insertmanyvalues
-    statement = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(table.c.id, *(table.c[name] for name in key))
-    )
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(key))
+    if not returning:
+        session.connection().execute(statement, list(rows))
+        return []
+    statement = statement.returning(table.c.id, *(table.c[name] for name in key))
     return [tuple(row) for row in session.connection().execute(statement, list(rows))]

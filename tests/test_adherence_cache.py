@@ -1,0 +1,252 @@
+"""The dashboard's per-day cache (``adherence_day``): whatever is written, the figures it
+gives are the engine's, computed afresh."""
+
+import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy.orm import Session
+
+from homeprogram.models import AdherenceDay, Assignment, AssignmentPause, CompletionLog
+from homeprogram.services import adherence
+from tests.adherence_helpers import log, pause
+from tests.conftest import POSTGRES_URL
+
+DAY = timedelta(days=1)
+TODAY = date(2026, 3, 20)  # a Friday
+
+
+def _child(factory, timezone="America/Chicago"):
+    org = factory.org()
+    therapist = factory.therapist(org)
+    return factory.child(org, therapist=therapist, timezone=timezone)
+
+
+def _fresh(session, child_id: int, today: date = TODAY) -> dict[str, object]:
+    """The dashboard's windows computed by the engine directly, without the cache."""
+    yesterday = today - DAY
+    adh = adherence.child_adherence(session, child_id, today - 56 * DAY, yesterday)
+    return {
+        "weeks": [
+            adh.between(yesterday - (7 * w + 6) * DAY, yesterday - 7 * w * DAY)
+            for w in reversed(range(adherence.TREND_WEEKS))
+        ],
+        "last_14": adh.between(today - 14 * DAY, yesterday),
+        "last_28": adh.between(today - 28 * DAY, yesterday),
+    }
+
+
+def _shown(session, child_id: int, today: date = TODAY) -> dict[str, object]:
+    o = adherence.overview_on(session, child_id, today)
+    return {"weeks": o.weeks, "last_14": o.last_14, "last_28": o.last_28}
+
+
+def _cached_days(session, child_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(AdherenceDay).where(AdherenceDay.child_id == child_id)
+    )
+
+
+def test_first_view_fills_the_cache_with_the_engines_figures(factory, session):
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 40 * DAY, times_per_day=2)
+    for back in range(1, 30, 2):
+        log(session, a, TODAY - back * DAY)
+    log(session, a, TODAY - 3 * DAY)
+    log(session, a, TODAY - 3 * DAY)  # three on a day that asks for two: one extra
+    assert _cached_days(session, child.id) == 0
+    shown = _shown(session, child.id)
+    assert _cached_days(session, child.id) == 56  # eight complete weeks, today not among them
+    assert shown == _fresh(session, child.id)
+    assert _shown(session, child.id) == shown  # read back from the cache
+    assert shown["last_28"].extra == 1
+
+
+WRITES = {
+    "log on a past day": lambda s, a, entry: log(s, a, TODAY - 10 * DAY),
+    "log undone": lambda s, a, entry: s.execute(
+        update(CompletionLog)
+        .where(CompletionLog.id == entry.id)
+        .values(deleted_at=datetime.now(UTC))
+    ),
+    "log moved to another day": lambda s, a, entry: s.execute(
+        update(CompletionLog)
+        .where(CompletionLog.id == entry.id)
+        .values(local_date=TODAY - 12 * DAY)
+    ),
+    "log deleted": lambda s, a, entry: s.delete(s.get(CompletionLog, entry.id)) or s.commit(),
+    "dose changed": lambda s, a, entry: s.execute(
+        update(Assignment).where(Assignment.id == a.id).values(times_per_day=3)
+    ),
+    "days of the week changed": lambda s, a, entry: s.execute(
+        update(Assignment).where(Assignment.id == a.id).values(days_of_week=[0, 2, 4])
+    ),
+    "ended": lambda s, a, entry: s.execute(
+        update(Assignment).where(Assignment.id == a.id).values(end_date=TODAY - 20 * DAY)
+    ),
+    "paused": lambda s, a, entry: pause(s, a, TODAY - 15 * DAY, TODAY - 9 * DAY),
+    "new version": lambda s, a, entry: (
+        s.add(
+            Assignment(
+                child_id=a.child_id,
+                activity_id=a.activity_id,
+                previous_id=a.id,
+                start_date=TODAY - 8 * DAY,
+                times_per_day=2,
+            )
+        )
+        or s.commit()
+    ),
+    "moved to the classroom": lambda s, a, entry: s.execute(
+        update(Assignment).where(Assignment.id == a.id).values(setting="classroom")
+    ),
+    "assignment deleted": lambda s, a, entry: s.delete(s.get(Assignment, a.id)) or s.commit(),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_figures_follow_every_write(factory, session, write):
+    """After any write that changes what counts, the cached figures are recomputed."""
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 50 * DAY)
+    other = _child(factory)
+    b = factory.assignment(other, start_date=TODAY - 50 * DAY)
+    entry = log(session, a, TODAY - 6 * DAY)
+    log(session, b, TODAY - 6 * DAY)
+    for back in (2, 4, 5, 9, 16, 30):
+        log(session, a, TODAY - back * DAY)
+    before = _shown(session, child.id)
+    _shown(session, other.id)
+    WRITES[write](session, a, entry)
+    session.expire_all()
+    after = _shown(session, child.id)
+    assert after == _fresh(session, child.id)
+    assert after != before, "the write should have changed the figures"
+    assert _cached_days(session, other.id) == 56  # another child's cache is left alone
+
+
+def test_details_added_to_a_log_keep_the_cache(factory, session):
+    """A note or a rating does not change what counts: the cached days stay."""
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 50 * DAY)
+    entry = log(session, a, TODAY - 3 * DAY)
+    _shown(session, child.id)
+    session.execute(
+        update(CompletionLog)
+        .where(CompletionLog.id == entry.id)
+        .values(note="Did it at bath time", response="easy", minutes=6)
+    )
+    assert _cached_days(session, child.id) == 56
+
+
+def test_a_pause_removed_is_recomputed(factory, session):
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 50 * DAY)
+    pause(session, a, TODAY - 20 * DAY, TODAY - 10 * DAY)
+    paused = _shown(session, child.id)
+    session.execute(AssignmentPause.__table__.delete().where(AssignmentPause.assignment_id == a.id))
+    resumed = _shown(session, child.id)
+    assert resumed == _fresh(session, child.id)
+    assert resumed["last_14"].expected > paused["last_14"].expected
+
+
+def test_often_hard_merges_the_versions_of_a_changed_prescription(factory, session):
+    """The last five sessions of an activity span its versions: 2 hard before the change
+    and 1 after make 3 of the last 5 (neither version has 3 on its own)."""
+    child = _child(factory)
+    activity = factory.activity(title="Zipper practice")
+    old = factory.assignment(child, activity, start_date=TODAY - 30 * DAY, end_date=TODAY - 4 * DAY)
+    new = factory.assignment(child, activity, start_date=TODAY - 3 * DAY, previous_id=old.id)
+    for back, response in [(6, "easy"), (5, "hard"), (4, "hard")]:
+        log(session, old, TODAY - back * DAY, response=response)
+    log(session, new, TODAY - 2 * DAY, response="easy")
+    log(session, new, TODAY - DAY, response="easy")
+    assert adherence.OFTEN_HARD not in adherence.overview_on(session, child.id, TODAY).flags
+    log(session, new, TODAY, response="hard")
+    overview = adherence.overview_on(session, child.id, TODAY)
+    assert adherence.OFTEN_HARD in overview.flags
+    assert overview.hard_activities == ["Zipper practice"]
+
+
+def test_often_hard_breaks_ties_of_the_same_instant_by_arrival(factory, session):
+    """Two sessions logged at the same instant rank by arrival: only the later one can be
+    among the last five."""
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 30 * DAY)
+    log(session, a, TODAY - 4 * DAY, response="hard")  # the sixth latest...
+    log(session, a, TODAY - 4 * DAY, response="easy")  # ...the fifth, at the same instant
+    for back, response in [(3, "easy"), (2, "easy"), (1, "hard"), (0, "hard")]:
+        log(session, a, TODAY - back * DAY, response=response)
+    assert adherence.OFTEN_HARD not in adherence.overview_on(session, child.id, TODAY).flags
+
+
+def test_dashboard_page_fills_the_cache_and_stays_right_after_a_log(
+    factory, session, client, login
+):
+    """The page the therapist sees: first view fills the cache; a log written for a past
+    day (an offline phone catching up) changes the figures on the next view."""
+    org = factory.org()
+    therapist = factory.therapist(org, email="ot@example.org")
+    child = factory.child(org, therapist=therapist, name="Ana")
+    today = adherence.local_today(child.timezone, datetime.now(UTC))
+    a = factory.assignment(child, start_date=today - 30 * DAY)
+    login("ot@example.org")
+    assert "0%" in client.get("/dashboard").get_data(as_text=True)
+    assert _cached_days(session, child.id) == 56
+    for back in range(1, 8):
+        log(session, a, today - back * DAY)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "100%" in page
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="row locks: PostgreSQL")
+def test_a_log_written_during_a_refill_is_not_lost(factory, session, database_url):
+    """The refill locks the children FOR SHARE before reading; the log trigger waits for
+    that lock, then deletes what the refill stored, so the next view recomputes the day."""
+    child = _child(factory)
+    a = factory.assignment(child, start_date=TODAY - 50 * DAY)
+    day = TODAY - 3 * DAY
+    engine = create_engine(database_url)
+    refill = engine.connect()
+    try:
+        refill_tx = refill.begin()
+        refill.execute(text("SELECT id FROM child WHERE id = :c FOR SHARE"), {"c": child.id})
+        # What the refill computed from its snapshot, before the log: nothing done that day.
+        refill.execute(
+            text(
+                "INSERT INTO adherence_day (child_id, local_date, expected, done, extra) "
+                "VALUES (:c, :d, 1, 0, 0)"
+            ),
+            {"c": child.id, "d": day},
+        )
+        written = threading.Event()
+        at = datetime(day.year, day.month, day.day, 23, tzinfo=UTC)
+
+        def write_log() -> None:
+            with Session(engine) as s:
+                s.add(
+                    CompletionLog(
+                        client_id=str(uuid.uuid4()),
+                        assignment_id=a.id,
+                        child_id=child.id,
+                        occurred_at=at,
+                        local_date=day,
+                    )
+                )
+                s.commit()
+            written.set()
+
+        writer = threading.Thread(target=write_log)
+        writer.start()
+        waited = not written.wait(0.5)
+        refill_tx.commit()
+        writer.join(10)
+        assert waited, "the log's trigger should wait for the refill's lock"
+        assert written.is_set()
+    finally:
+        refill.close()
+        engine.dispose()
+    assert session.scalar(select(AdherenceDay).where(AdherenceDay.local_date == day)) is None
+    assert _shown(session, child.id) == _fresh(session, child.id)
