@@ -20,8 +20,7 @@ from flask_login import current_user
 from homeprogram.auth import CurrentUser, current_user_for
 from homeprogram.errors import problem
 from homeprogram.extensions import csrf, db
-from homeprogram.models import User
-from homeprogram.services import tokens
+from homeprogram.services import accounts, tokens
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -67,9 +66,9 @@ def _token_user(plain: str) -> CurrentUser | None:
         token = tokens.resolve(s, plain)
         if token is None:
             return None
-        user = s.get(User, token.user_id)
-        assert user is not None  # resolve() checked it
-        current = current_user_for(s, user, session_token="")
+        signed_in = accounts.signed_in_user(s, token.user_id)
+        assert signed_in is not None  # resolve() checked it
+        current = current_user_for(signed_in, session_token="")
         token_id, last_used_at = token.id, token.last_used_at
     if tokens.needs_touch(last_used_at):
         with db.transaction() as w:

@@ -7,11 +7,9 @@ from datetime import timedelta
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, current_user
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from homeprogram.extensions import db, login_manager
-from homeprogram.models import User
 from homeprogram.services import access, accounts
 
 
@@ -54,9 +52,10 @@ class Anonymous(AnonymousUserMixin):
     is_admin = False
 
 
-def current_user_for(s: Session, user: User, session_token: str) -> CurrentUser:
-    """What views know of ``user``: also used for bearer-token API requests."""
-    member = accounts.membership(s, user.id)
+def current_user_for(signed_in: accounts.SignedIn, session_token: str) -> CurrentUser:
+    """What views know of a signed-in user: also used for bearer-token API requests."""
+    user, member = signed_in.user, signed_in.membership
+    staff_role = member.role if member else None
     return CurrentUser(
         id=user.id,
         name=user.name,
@@ -65,8 +64,8 @@ def current_user_for(s: Session, user: User, session_token: str) -> CurrentUser:
         timezone=user.timezone,
         session_token=session_token,
         organization_id=member.organization_id if member else None,
-        org_role=member.role if member else None,
-        roles=access.roles_of(s, user.id, member.role if member else None),
+        org_role=staff_role,
+        roles=access.roles_from(signed_in.care_roles, staff_role),
     )
 
 
@@ -78,18 +77,20 @@ def _load(token: str) -> CurrentUser | None:
     """
     config = current_app.config
     with closing(db.new_session()) as s:
-        login = accounts.load_session(
+        signed_in = accounts.load_session(
             s,
             token,
             staff_timeout=timedelta(minutes=config["STAFF_IDLE_TIMEOUT_MINUTES"]),
             family_timeout=timedelta(minutes=config["FAMILY_IDLE_TIMEOUT_MINUTES"]),
         )
-        if login is None:
+        if signed_in is None:
             if token:
                 session.clear()
                 session["_expired"] = True
             return None
-        current = current_user_for(s, login.user, token)
+        login = signed_in.login
+        assert login is not None  # load_session() returns the session it found
+        current = current_user_for(signed_in, token)
         login_id, last_seen_at = login.id, login.last_seen_at
     if accounts.needs_touch(last_seen_at):
         with db.transaction() as w:

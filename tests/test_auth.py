@@ -158,6 +158,22 @@ def test_active_staff_session_is_kept(client, factory, session, login):
     assert client.get("/caseload").status_code == 200
 
 
+def test_last_seen_is_written_only_when_a_minute_old(client, factory, session, login):
+    """A request moves the session's last-seen time on only when it is over a minute old:
+    reads in between write nothing, and the idle timeout still counts from the last use."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    recent = utcnow() - timedelta(seconds=30)
+    session.execute(update(UserSession).values(last_seen_at=recent))
+    assert client.get("/caseload").status_code == 200
+    assert session.scalar(select(UserSession.last_seen_at)) == recent
+    stale = utcnow() - timedelta(minutes=2)
+    session.execute(update(UserSession).values(last_seen_at=stale))
+    assert client.get("/caseload").status_code == 200
+    assert session.scalar(select(UserSession.last_seen_at)) > utcnow() - timedelta(minutes=1)
+
+
 @pytest.fixture
 def app_config():
     return {"LOGIN_LIMIT_PER_ACCOUNT": "3 per 15 minutes", "LOGIN_LIMIT_PER_IP": "5 per 15 minutes"}

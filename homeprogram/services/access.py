@@ -4,6 +4,7 @@ A user sees a child through a care-team membership, or as an admin of the child'
 organization. Anything else is ``NotFound`` (answered 404: no existence leak).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -88,17 +89,13 @@ def children_for(session: Session, user_id: int, role: str) -> list[Child]:
     )
 
 
-def roles_of(session: Session, user_id: int, staff: str | None) -> set[str]:
+def roles_from(care_roles: Iterable[str], staff: str | None) -> set[str]:
     """Every role the user holds anywhere, to choose a home page and navigation.
 
-    ``staff`` is the role of the user's active organization membership (None when not
-    staff); the caller has it already.
+    ``care_roles`` are the roles the user holds on care teams; ``staff`` is the role of
+    their active organization membership (None when not staff).
     """
-    roles = set(
-        session.scalars(
-            select(CareTeamMember.role).where(CareTeamMember.user_id == user_id).distinct()
-        )
-    )
+    roles = set(care_roles)
     if staff is not None:
         roles.add(CareRole.THERAPIST.value)
         if staff == OrgRole.ADMIN:

@@ -1,12 +1,20 @@
 """Accounts, organizations, staff membership and login sessions."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from homeprogram.models import Organization, OrgMembership, OrgRole, User, UserSession
+from homeprogram.models import (
+    CareTeamMember,
+    Organization,
+    OrgMembership,
+    OrgRole,
+    User,
+    UserSession,
+)
 from homeprogram.models.base import utcnow
 from homeprogram.services import audit, passwords
 from homeprogram.services.audit import Actor
@@ -131,18 +139,63 @@ def is_staff(session: Session, user_id: int) -> bool:
     return membership(session, user_id) is not None
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A signed-in user with what every request needs of them, read in one query."""
+
+    user: User
+    membership: OrgMembership | None  # the active staff membership
+    care_roles: frozenset[str]  # the roles held on any care team
+    login: UserSession | None = None  # None for a bearer token
+
+
+# The user's care-team roles as one comma-separated value (a correlated subquery).
+_CARE_ROLES = (
+    select(func.aggregate_strings(CareTeamMember.role, ","))
+    .where(CareTeamMember.user_id == User.id)
+    .scalar_subquery()
+)
+# Staff belong to one organization (a unique user_id), so the outer join adds no rows.
+_ACTIVE_MEMBERSHIP = (OrgMembership.user_id == User.id) & OrgMembership.active
+_SESSION_BY_TOKEN = (
+    select(UserSession, User, OrgMembership, _CARE_ROLES)
+    .join(User, User.id == UserSession.user_id)
+    .outerjoin(OrgMembership, _ACTIVE_MEMBERSHIP)
+    .where(UserSession.token == bindparam("token"))
+)
+_ACTIVE_USER = (
+    select(User, OrgMembership, _CARE_ROLES)
+    .outerjoin(OrgMembership, _ACTIVE_MEMBERSHIP)
+    .where(User.id == bindparam("user_id"), User.active)
+)
+
+
+def _signed_in(
+    user: User, member: OrgMembership | None, roles: str | None, login: UserSession | None = None
+) -> SignedIn:
+    return SignedIn(user, member, frozenset(roles.split(",")) if roles else frozenset(), login)
+
+
+def signed_in_user(session: Session, user_id: int) -> SignedIn | None:
+    """An active user with their membership and roles (for bearer tokens)."""
+    row = session.execute(_ACTIVE_USER, {"user_id": user_id}).one_or_none()
+    return _signed_in(*row) if row is not None else None
+
+
 def load_session(
     session: Session, token: str, *, staff_timeout: timedelta, family_timeout: timedelta
-) -> UserSession | None:
+) -> SignedIn | None:
     """The live session for a cookie token: not ended, not idle too long, user active."""
-    login = session.scalar(select(UserSession).where(UserSession.token == token))
-    if login is None or login.ended_at is not None or not login.user.active:
+    row = session.execute(_SESSION_BY_TOKEN, {"token": token}).one_or_none()
+    if row is None:
         return None
-    now = utcnow()
-    timeout = staff_timeout if is_staff(session, login.user_id) else family_timeout
-    if now - login.last_seen_at > timeout:
+    login, user, member, roles = row
+    if login.ended_at is not None or not user.active:
         return None
-    return login
+    timeout = staff_timeout if member is not None else family_timeout
+    if utcnow() - login.last_seen_at > timeout:
+        return None
+    return _signed_in(user, member, roles, login)
 
 
 def needs_touch(last_seen_at: datetime) -> bool:
