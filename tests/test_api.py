@@ -12,6 +12,7 @@ from homeprogram.models.base import utcnow
 from homeprogram.services import tokens
 from homeprogram.services.audit import Actor
 from tests.caregiver_setup import family
+from tests.query_counter import count_queries
 
 PROBLEM = "application/problem+json"
 
@@ -321,3 +322,51 @@ def test_concurrent_duplicate_posts_store_one_log(app, factory, session):
         select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "log.created")
     )
     assert created == 1
+
+
+def _post_queries(client, app, body, **kwargs):
+    from homeprogram.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as counter:
+        response = client.post("/api/v1/logs", json=body, **kwargs)
+    assert response.status_code == 201
+    return counter.statements
+
+
+def test_posting_a_log_with_the_session_takes_five_queries(app, client, factory, login, session):
+    """A caregiver's one-tap log reads the user, the assignment with the caller's access
+    and the client id once each, and writes the log and its audit row."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    statements = _post_queries(client, app, _body(fam))
+    assert len(statements) == 5, "\n".join(statements)
+    assert [s.split()[0] for s in statements] == ["SELECT"] * 3 + ["INSERT"] * 2
+    assert session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "log.created")
+    )
+
+
+def test_posting_a_log_with_a_token_takes_seven_queries(app, client, factory, session):
+    """With a bearer token the token and its user are read first (the token's last use is
+    written at most once a minute, here by the first request)."""
+    fam = family(factory)
+    headers = _token(session, fam.caregiver)
+    assert client.post("/api/v1/logs", json=_body(fam), headers=headers).status_code == 201
+    statements = _post_queries(client, app, _body(fam), headers=headers)
+    assert len(statements) == 7, "\n".join(statements)
+
+
+def test_loading_the_signed_in_user_takes_one_query(app, client, factory, login):
+    """The session, its user, their staff membership and care roles come in one query."""
+    from homeprogram.extensions import db
+
+    fam = family(factory)
+    login(fam.caregiver.email)
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as counter:
+        me = client.get("/api/v1/me").json
+    assert me["roles"] == ["caregiver"]
+    assert counter.count == 1, "\n".join(counter.statements)

@@ -7,7 +7,7 @@ organization. Anything else is ``NotFound`` (answered 404: no existence leak).
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from homeprogram.models import CareRole, CareTeamMember, Child, OrgMembership, OrgRole
@@ -29,34 +29,60 @@ class ChildAccess:
         return self.role in STAFF_ROLES
 
 
-def child_roles(session: Session, user_id: int, child: Child) -> list[str]:
-    """Every role the user holds for the child, the most privileged first.
+# The user's care-team role for the child, and their active staff role in the child's
+# organization: scalar subqueries correlated to ``child`` (bind ``user_id``), so that a
+# query reads a child-scoped row, its child and the access decision together.
+TEAM_ROLE = (
+    select(CareTeamMember.role)
+    .where(CareTeamMember.child_id == Child.id, CareTeamMember.user_id == bindparam("user_id"))
+    .scalar_subquery()
+)
+STAFF_ROLE = (
+    select(OrgMembership.role)
+    .where(
+        OrgMembership.user_id == bindparam("user_id"),
+        OrgMembership.organization_id == Child.organization_id,
+        OrgMembership.active,
+    )
+    .scalar_subquery()
+)
+_CHILD_WITH_ROLES = select(Child, TEAM_ROLE, STAFF_ROLE).where(Child.id == bindparam("child_id"))
+_ROLES = select(TEAM_ROLE, STAFF_ROLE).where(Child.id == bindparam("child_id"))
 
-    A therapist's care-team role counts only while they are staff of the child's
+
+def roles_for(team_role: str | None, staff_role: str | None) -> list[str]:
+    """Every role the user holds for a child, the most privileged first.
+
+    ``team_role`` and ``staff_role`` are what ``TEAM_ROLE`` and ``STAFF_ROLE`` read. A
+    therapist's care-team role counts only while they are staff of the child's
     organization; an active admin of that organization holds "admin". One person may hold
     two roles (an admin who is also the child's parent).
     """
-    member_role = session.scalar(
-        select(CareTeamMember.role).where(
-            CareTeamMember.child_id == child.id, CareTeamMember.user_id == user_id
-        )
-    )
-    staff = session.scalar(
-        select(OrgMembership).where(
-            OrgMembership.user_id == user_id,
-            OrgMembership.organization_id == child.organization_id,
-            OrgMembership.active,
-        )
-    )
     roles = []
-    if staff is not None and staff.role == OrgRole.ADMIN:
+    if staff_role == OrgRole.ADMIN:
         roles.append("admin")
-    if member_role == CareRole.THERAPIST:
-        if staff is not None and "admin" not in roles:
-            roles.append(member_role)
-    elif member_role is not None:
-        roles.append(member_role)
+    if team_role == CareRole.THERAPIST:
+        if staff_role is not None and "admin" not in roles:
+            roles.append(team_role)
+    elif team_role is not None:
+        roles.append(team_role)
     return roles
+
+
+def grant(
+    child: Child, team_role: str | None, staff_role: str | None, allowed: frozenset[str]
+) -> ChildAccess:
+    """The access to ``child`` its roles give for ``allowed`` roles, or NotFound."""
+    for role in roles_for(team_role, staff_role):
+        if role in allowed:
+            return ChildAccess(child=child, role=role)
+    raise NotFound()
+
+
+def child_roles(session: Session, user_id: int, child: Child) -> list[str]:
+    """Every role the user holds for the child, the most privileged first."""
+    row = session.execute(_ROLES, {"user_id": user_id, "child_id": child.id}).one_or_none()
+    return roles_for(*row) if row is not None else []
 
 
 def child_role(session: Session, user_id: int, child: Child) -> str | None:
@@ -68,13 +94,12 @@ def child_role(session: Session, user_id: int, child: Child) -> str | None:
 def child_access(
     session: Session, user_id: int, child_id: int, allowed: frozenset[str] = ANY_ROLE
 ) -> ChildAccess:
-    child = session.get(Child, child_id)
-    if child is None:
+    row = session.execute(
+        _CHILD_WITH_ROLES, {"user_id": user_id, "child_id": child_id}
+    ).one_or_none()
+    if row is None:
         raise NotFound()
-    for role in child_roles(session, user_id, child):
-        if role in allowed:
-            return ChildAccess(child=child, role=role)
-    raise NotFound()
+    return grant(*row, allowed)
 
 
 def children_for(session: Session, user_id: int, role: str) -> list[Child]:

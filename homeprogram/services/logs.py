@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from homeprogram.models import Assignment, CompletionLog, Response
 from homeprogram.models.base import utcnow
@@ -98,12 +98,24 @@ def _check_time(occurred_at: datetime, now: datetime) -> None:
         raise ValidationFailed({"occurred_at": "Sessions older than 60 days cannot be logged."})
 
 
+# The assignment with its child and the user's roles for the child: one query.
+_ASSIGNMENT_WITH_ROLES = (
+    select(Assignment, access.TEAM_ROLE, access.STAFF_ROLE)
+    .join(Assignment.child)
+    .options(contains_eager(Assignment.child))
+    .where(Assignment.id == bindparam("assignment_id"))
+)
+
+
 def visible_assignment(session: Session, user_id: int, assignment_id: int) -> Assignment:
     """An assignment of a child the user may log for, or NotFound."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
+    row = session.execute(
+        _ASSIGNMENT_WITH_ROLES, {"user_id": user_id, "assignment_id": assignment_id}
+    ).one_or_none()
+    if row is None:
         raise NotFound()
-    access.child_access(session, user_id, assignment.child_id, LOG_ROLES)
+    assignment, team_role, staff_role = row
+    access.grant(assignment.child, team_role, staff_role, LOG_ROLES)
     return assignment
 
 
