@@ -106,16 +106,19 @@ def _card_response(
     return response
 
 
-def _today_page(child: Child) -> Any:
+def _today_page(child: Child, children: list[Child] | None = None) -> Any:
+    """The today page of ``child``; ``children`` are the caregiver's, when already read."""
     s = db.session
     day = _today(child)
+    if children is None:
+        children = access.children_for(s, current_user.id, "caregiver")
     plan = plans.day_plan(s, child, day, user_id=current_user.id)
     details_forms: dict[int, DetailsForm] = {}
     for card in plan.cards:
         details_forms.update(_details_forms(card))
     return render(
         "caregiver/today.html",
-        children=access.children_for(s, current_user.id, "caregiver"),
+        children=children,
         child=child,
         plan=plan,
         details_forms=details_forms,
@@ -131,7 +134,7 @@ def today():
     kids = access.children_for(db.session, current_user.id, "caregiver")
     if not kids:
         return render("caregiver/no_children.html")
-    return _today_page(kids[0])
+    return _today_page(kids[0], kids)
 
 
 @bp.get("/children/<int:child_id>/today")
