@@ -6,12 +6,13 @@ HSTS is sent only on HTTPS requests and only when ``HSTS_ENABLED``; plain HTTP i
 redirected (the local demo runs on http://127.0.0.1).
 """
 
+import functools
 import hashlib
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
 from flask_talisman import Talisman
-from limits import parse
+from limits import RateLimitItem, parse
 from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter, Map
 
@@ -85,11 +86,17 @@ def _api_client_key() -> str:
     return "ip:" + (request.remote_addr or "")
 
 
+@functools.lru_cache(maxsize=8)
+def _parse_limit(text: str) -> RateLimitItem:
+    # Parsed once per setting rather than on every API request.
+    return parse(text)
+
+
 def _api_rate_limit() -> None:
     """One budget per caller over the whole API, in the limiter's storage (memory or Redis)."""
     if not request.path.startswith(API_PREFIX) or not current_app.config["RATELIMIT_ENABLED"]:
         return
-    item = parse(current_app.config["API_RATE_LIMIT"])
+    item = _parse_limit(current_app.config["API_RATE_LIMIT"])
     if not limiter.limiter.hit(item, "api", _api_client_key()):
         abort(429)
 
