@@ -67,7 +67,8 @@ def _token_user(plain: str) -> CurrentUser | None:
         if token is None:
             return None
         signed_in = accounts.signed_in_user(s, token.user_id)
-        assert signed_in is not None  # resolve() checked it
+        if signed_in is None:  # deactivated since resolve() looked (PostgreSQL reads anew)
+            return None
         current = current_user_for(signed_in, session_token="")
         token_id, last_used_at = token.id, token.last_used_at
     if tokens.needs_touch(last_used_at):
