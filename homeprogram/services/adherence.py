@@ -30,6 +30,7 @@ Public interface (stable; other modules rely on it):
 - ``caseload_overview(session, children, now) -> dict[child_id, Overview]``: the
   dashboard's figures and flags, a fixed number of queries for a whole caseload.
 - ``overview_for(session, child, now) -> Overview``
+- ``adherence_flags_on(session, child_id, today) -> list[str]``
 - Flag codes: ``LOW_ADHERENCE``, ``NO_RECENT_LOGS``, ``OFTEN_HARD``.
 """
 
@@ -42,7 +43,7 @@ from operator import itemgetter, sub
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import String, bindparam, func, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
@@ -447,7 +448,15 @@ def overview_on(session: Session, child_id: int, today: date) -> Overview:
     return _overviews(session, {child_id: today})[child_id]
 
 
-def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]:
+def adherence_flags_on(session: Session, child_id: int, today: date) -> list[str]:
+    """The adherence flags (``ADHERENCE_FLAGS``) of one child for a local today: what the
+    caregiver's "what got in the way?" prompt is about ("often hard" is not read)."""
+    return _overviews(session, {child_id: today}, often_hard=False)[child_id].flags
+
+
+def _overviews(
+    session: Session, todays: dict[int, date], *, often_hard: bool = True
+) -> dict[int, Overview]:
     totals = daily_totals(session, todays)
     last_logs = last_log_dates(session, list(todays))
     quiet = _expecting_since(
@@ -458,7 +467,7 @@ def _overviews(session: Session, todays: dict[int, date]) -> dict[int, Overview]
             if (last := last_logs.get(cid)) is None or last < today - timedelta(days=QUIET_DAYS)
         },
     )
-    hard = _often_hard(session, todays)
+    hard = _often_hard(session, todays) if often_hard else {}
     result: dict[int, Overview] = {}
     for cid, today in todays.items():
         adh = totals[cid]
@@ -658,17 +667,12 @@ def _expecting_since(session: Session, firsts: dict[int, date]) -> set[int]:
     return expecting
 
 
-def _often_hard(session: Session, todays: dict[int, date]) -> dict[int, list[str]]:
-    """Activities whose last sessions were "hard" 3 times out of 5 (one query).
-
-    For each assignment, the database finds its last_n-th latest session in the lookback
-    (``ix_completion_log_recent``, newest first, no sort) and returns the "hard" sessions
-    from there on. Where a child has several assignments of one activity (versions of a
-    changed prescription), it returns all of their latest sessions, merged here.
-    """
-    needed, last_n = HARD_OF_LAST
-    since = min(todays.values()) - timedelta(days=HARD_LOOKBACK_DAYS)
-    counted = (CompletionLog.deleted_at.is_(None), CompletionLog.local_date >= since)
+def _recent_sessions() -> Any:
+    """The "hard" sessions among the last ``HARD_OF_LAST[1]`` of each assignment of the
+    children ``ids`` on local days from ``since`` (all of them where a child has several
+    assignments of one activity); built once, run with bound values."""
+    last_n = HARD_OF_LAST[1]
+    since = bindparam("since", type_=CompletionLog.local_date.type)
     newer = aliased(CompletionLog)
 
     def nth_latest(column: Any) -> Any:
@@ -686,9 +690,7 @@ def _often_hard(session: Session, todays: dict[int, date]) -> dict[int, list[str
             .scalar_subquery()
         )
 
-    # With fewer than last_n sessions every one counts: a floor earlier than any session of
-    # a local day >= since, in every time zone.
-    floor = datetime.combine(since - timedelta(days=2), time.min, tzinfo=UTC)
+    floor = bindparam("floor", type_=CompletionLog.occurred_at.type)
     cuts = (
         select(
             Assignment.id.label("assignment_id"),
@@ -702,36 +704,56 @@ def _often_hard(session: Session, todays: dict[int, date]) -> dict[int, list[str
             .label("versions"),
         )
         .join(Activity, Activity.id == Assignment.activity_id)
-        .where(Assignment.child_id.in_(list(todays)))
+        .where(Assignment.child_id.in_(bindparam("ids", expanding=True)))
         .cte("cuts")
         .prefix_with("MATERIALIZED")
     )
     at, log_id = CompletionLog.occurred_at, CompletionLog.id
+    return (
+        select(
+            cuts.c.child_id,
+            cuts.c.activity_id,
+            cuts.c.title,
+            cuts.c.versions,
+            # Compared and sorted only: text on SQLite (not parsed), timestamps elsewhere.
+            _as_text(at),
+            log_id,
+            CompletionLog.response,
+            _as_text(CompletionLog.local_date),
+        )
+        .join(
+            CompletionLog,
+            # The range walks the index; the rest breaks ties of occurred_at by id.
+            (CompletionLog.assignment_id == cuts.c.assignment_id) & (at >= cuts.c.cut_at),
+        )
+        .where(
+            CompletionLog.deleted_at.is_(None),
+            CompletionLog.local_date >= since,
+            or_(at > cuts.c.cut_at, log_id >= cuts.c.cut_id),
+            or_(CompletionLog.response == HARD, cuts.c.versions > 1),
+        )
+    )
+
+
+_RECENT_SESSIONS = _recent_sessions()
+
+
+def _often_hard(session: Session, todays: dict[int, date]) -> dict[int, list[str]]:
+    """Activities whose last sessions were "hard" 3 times out of 5 (one query).
+
+    For each assignment, the database finds its last_n-th latest session in the lookback
+    (``ix_completion_log_recent``, newest first, no sort) and returns the "hard" sessions
+    from there on. Where a child has several assignments of one activity (versions of a
+    changed prescription), it returns all of their latest sessions, merged here.
+    """
+    needed, last_n = HARD_OF_LAST
+    since = min(todays.values()) - timedelta(days=HARD_LOOKBACK_DAYS)
+    # With fewer than last_n sessions every one counts: a floor earlier than any session of
+    # a local day >= since, in every time zone.
+    floor = datetime.combine(since - timedelta(days=2), time.min, tzinfo=UTC)
     rows = (
         session.connection()
-        .execute(
-            select(
-                cuts.c.child_id,
-                cuts.c.activity_id,
-                cuts.c.title,
-                cuts.c.versions,
-                # Compared and sorted only: text on SQLite (not parsed), timestamps elsewhere.
-                _as_text(at),
-                log_id,
-                CompletionLog.response,
-                _as_text(CompletionLog.local_date),
-            )
-            .join(
-                CompletionLog,
-                # The range walks the index; the rest breaks ties of occurred_at by id.
-                (CompletionLog.assignment_id == cuts.c.assignment_id) & (at >= cuts.c.cut_at),
-            )
-            .where(
-                *counted,
-                or_(at > cuts.c.cut_at, log_id >= cuts.c.cut_id),
-                or_(CompletionLog.response == HARD, cuts.c.versions > 1),
-            )
-        )
+        .execute(_RECENT_SESSIONS, {"ids": list(todays), "since": since, "floor": floor})
         .all()
     )
     sessions: dict[tuple[int, int], list[tuple[Any, int, str | None, Any]]] = {}

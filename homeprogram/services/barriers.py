@@ -54,8 +54,7 @@ def barrier_prompt_for(
     child = session.get(Child, child_id)
     if child is None:
         return None
-    overview = adherence.overview_on(session, child_id, today)
-    flags = tuple(f for f in overview.flags if f in adherence.ADHERENCE_FLAGS)
+    flags = tuple(adherence.adherence_flags_on(session, child_id, today))
     if not flags:
         return None
     return BarrierPrompt(child_id, child.display_name, flags, REASONS)
@@ -81,13 +80,13 @@ def record_barrier(
         errors["note"] = "Tell us briefly what got in the way."
     if errors:
         raise ValidationFailed(errors)
-    overview = adherence.overview_on(session, child_id, today)
+    flags = adherence.adherence_flags_on(session, child_id, today)
     barrier = Barrier(
         child_id=child_id,
         user_id=actor.user_id,
         reason=reason,
         note=note if reason is not None else "",
-        flags=",".join(f for f in overview.flags if f in adherence.ADHERENCE_FLAGS),
+        flags=",".join(flags),
         local_date=today,
     )
     session.add(barrier)
