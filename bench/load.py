@@ -12,8 +12,9 @@ gunicorn on a free 127.0.0.1 port and runs locust headless against it, bounded i
 - ``post``: every user is a caregiver posting logs (``POST /api/v1/logs``, a fresh
   ``client_id`` each time), the write path alone;
 - ``mixed``: caregivers loading today and posting logs, therapists loading the dashboard;
-- ``paced``: the same people, each waiting ``--paced-wait`` seconds (default 1) between
-  actions, as people do: the latency 20 concurrent users see when the server is not
+- ``paced``: the same people, each waiting about ``--paced-wait`` seconds (default 1,
+  varied by half either way) between actions, as people do: the latency 20 concurrent
+  users see when the server is not
   saturated by design.
 
 Each phase starts from a freshly seeded database.
@@ -320,6 +321,7 @@ def main() -> int:
     parser.add_argument("--families", type=int, default=40)
     parser.add_argument("--therapists", type=int, default=4)
     parser.add_argument("--wait", type=float, default=0.0, help="think time per user, seconds")
+    parser.add_argument("--phases", default="post,mixed,paced", help="comma-separated")
     parser.add_argument(
         "--paced-wait",
         type=float,
@@ -364,6 +366,8 @@ def main() -> int:
             ("mixed", ["Caregiver", "Therapist"], args.wait),
             ("paced", ["Caregiver", "Therapist"], args.paced_wait),
         ]
+        wanted = {p.strip() for p in args.phases.split(",")}
+        phases = [phase for phase in phases if phase[0] in wanted]
         for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
             for phase, classes, wait in phases:
                 label = f"{kind} {phase}"

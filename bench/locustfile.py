@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from locust import FastHttpUser, constant, task
+from locust import FastHttpUser, between, task
 from locust.exception import StopUser
 
 ACCOUNTS: dict[str, Any] = json.loads(open(os.environ["HP_BENCH_ACCOUNTS"]).read())  # noqa: SIM115
@@ -24,7 +24,9 @@ _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 class _LoggedIn(FastHttpUser):
     abstract = True
-    wait_time = constant(WAIT)
+    # Think time varies around WAIT, as people's does: a constant one keeps users in step,
+    # all hitting the server in the same instant.
+    wait_time = between(WAIT * 0.5, WAIT * 1.5)
     csrf = ""
 
     def log_in(self, email: str) -> None:
@@ -95,7 +97,7 @@ class Therapist(_LoggedIn):
 class Hello(FastHttpUser):
     """The bare Flask app: the ceiling of this machine, server and client."""
 
-    wait_time = constant(WAIT)
+    wait_time = between(WAIT * 0.5, WAIT * 1.5)
 
     @task
     def hello(self) -> None:

@@ -351,6 +351,24 @@ def test_streak_counts_completed_days_and_forgives_today(session, factory):
     assert plans.current_streak(session, fam.child, fam.today) == 4
 
 
+def test_week_and_streak_read_together_match_each_read_alone(session, factory):
+    """The today page reads the week and the streak in one go: same figures, this week or
+    a week long ago, extras of other weeks not counted in this one."""
+    fam = family(factory)
+    for back in (1, 2, 3, 9):
+        day = fam.today - timedelta(days=back)
+        _log_on(fam, fam.morning, day)
+        _log_on(fam, fam.bedtime, day, times=3)  # one extra each day
+    for shown in (fam.today, fam.today - timedelta(days=8), fam.today - timedelta(days=200)):
+        week, streak = plans.week_and_streak(session, fam.child, shown, today=fam.today)
+        alone = plans.week(session, fam.child, shown, today=fam.today)
+        assert week == alone
+        assert streak == plans.current_streak(session, fam.child, fam.today) == 3
+    assert plans.week_and_streak(session, fam.child, fam.today, today=fam.today)[0].extra == sum(
+        1 for back in (1, 2, 3) if fam.today - timedelta(days=back) >= plans.week_start(fam.today)
+    )
+
+
 def test_streak_ends_at_a_missed_day_without_saying_so(client, factory, login, session):
     """After a missed day the page shows no streak and no reproach, only encouragement."""
     fam = family(factory)

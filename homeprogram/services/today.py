@@ -261,11 +261,29 @@ def _cell_state(day: date, today: date, expected: int, done: int, extra: int) ->
     return "partly" if done else "missed"
 
 
+def week_and_streak(
+    session: Session, child: Child, any_day: date, *, today: date
+) -> tuple[Week, int]:
+    """The week of ``any_day`` and the current streak: one read of the adherence engine
+    when the week lies within the streak's lookback (the usual case: this week)."""
+    start = week_start(any_day)
+    first = today - timedelta(days=STREAK_LOOKBACK_DAYS)
+    if start < first or start > today:
+        return week(session, child, any_day, today=today), current_streak(session, child, today)
+    last = max(start + timedelta(days=6), today)
+    data = adherence.adherence_for(session, [child.id], first, last)[child.id]
+    return _week_of(child, start, today, data), _streak_of(data, today)
+
+
 def week(session: Session, child: Child, any_day: date, *, today: date) -> Week:
     """Each day of the week (Monday first) × activity, counted by the adherence engine."""
     start = week_start(any_day)
+    data = adherence.adherence_for(session, [child.id], start, start + timedelta(days=6))
+    return _week_of(child, start, today, data[child.id])
+
+
+def _week_of(child: Child, start: date, today: date, result: adherence.ChildAdherence) -> Week:
     days = [start + timedelta(days=i) for i in range(7)]
-    result = adherence.adherence_for(session, [child.id], days[0], days[-1])[child.id]
     by_activity: dict[int, list[adherence.ChainAdherence]] = defaultdict(list)
     for chain in result.chains:
         by_activity[chain.activity_id].append(chain)
@@ -285,7 +303,7 @@ def week(session: Session, child: Child, any_day: date, *, today: date) -> Week:
         today=today,
         rows=rows,
         days=[WeekDay(d, result.day(d).expected, result.day(d).done) for d in days],
-        extra=result.total.extra,
+        extra=result.between(days[0], days[-1]).extra,
     )
 
 
@@ -296,7 +314,11 @@ def current_streak(session: Session, child: Child, today: date) -> int:
     not over). Days with nothing planned neither count nor break the streak.
     """
     start = today - timedelta(days=STREAK_LOOKBACK_DAYS)
-    result = adherence.adherence_for(session, [child.id], start, today)[child.id]
+    return _streak_of(adherence.adherence_for(session, [child.id], start, today)[child.id], today)
+
+
+def _streak_of(result: adherence.ChildAdherence, today: date) -> int:
+    start = max(result.start, today - timedelta(days=STREAK_LOOKBACK_DAYS))
     streak = 0
     day = today
     while day >= start:

@@ -85,8 +85,8 @@ def child_week(child_id: int):
     today = local_date(utcnow(), child.timezone)
     day = _date_arg(child.timezone)
     s = db.session
-    week = plans.week(s, child, day, today=today)
-    return jsonify(week_json(week, plans.current_streak(s, child, today)))
+    week, streak = plans.week_and_streak(s, child, day, today=today)
+    return jsonify(week_json(week, streak))
 
 
 def _is_int(value: Any) -> bool:

@@ -116,6 +116,7 @@ def _today_page(child: Child, children: list[Child] | None = None) -> Any:
     details_forms: dict[int, DetailsForm] = {}
     for card in plan.cards:
         details_forms.update(_details_forms(card))
+    week, streak = plans.week_and_streak(s, child, day, today=day)
     return render(
         "caregiver/today.html",
         children=children,
@@ -123,8 +124,8 @@ def _today_page(child: Child, children: list[Child] | None = None) -> Any:
         plan=plan,
         details_forms=details_forms,
         notes=programs.open_notes(s, child.id),
-        week=plans.week(s, child, day, today=day),
-        streak=plans.current_streak(s, child, day),
+        week=week,
+        streak=streak,
     )
 
 
@@ -274,13 +275,13 @@ def week(child_id: int):
     except ValueError:
         shown = day
     s = db.session
-    view = plans.week(s, child, shown, today=day)
+    view, streak = plans.week_and_streak(s, child, shown, today=day)
     return render(
         "caregiver/week.html",
         child=child,
         children=access.children_for(s, current_user.id, "caregiver"),
         week=view,
-        streak=plans.current_streak(s, child, day),
+        streak=streak,
         previous_start=view.start - timedelta(days=7),
         next_start=view.start + timedelta(days=7)
         if view.start + timedelta(days=7) <= day
