@@ -2,7 +2,8 @@
 
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -24,10 +25,14 @@ def _token(session, user):
 
 
 def _body(fam, **kw):
+    # A moment ago, but never before the family's local midnight: a run just after it
+    # would otherwise log on the day before ``fam.today``.
+    midnight = datetime.combine(fam.today, time.min, tzinfo=ZoneInfo(fam.child.timezone))
+    occurred = max(utcnow() - timedelta(minutes=2), midnight.astimezone(UTC))
     body = {
         "client_id": str(uuid.uuid4()),
         "assignment_id": fam.morning.id,
-        "occurred_at": (utcnow() - timedelta(minutes=2)).isoformat(),
+        "occurred_at": occurred.isoformat(),
     }
     body.update(kw)
     return body
