@@ -88,6 +88,7 @@ class Therapist(_LoggedIn):
 
     def on_start(self) -> None:
         self.log_in(next(_therapists))
+        self.client.get(ACCOUNTS["dashboard_path"], name="warm-up")
 
     @task
     def load_dashboard(self) -> None:
