@@ -11,7 +11,7 @@ from flask import Flask
 from homeprogram import push_config
 from homeprogram.extensions import db
 from homeprogram.models.base import utcnow
-from homeprogram.services import housekeeping, push, reminders, summaries
+from homeprogram.services import adherence, housekeeping, push, reminders, summaries
 from homeprogram.services.vapid import PushConfigError
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,12 @@ def _housekeeping(app: Flask) -> None:
         )
 
 
+def fill_dashboard_cache(app: Flask) -> None:
+    """Yesterday's figures for every child soon after their local midnight."""
+    with app.app_context():
+        adherence.fill_cache(db.transaction, utcnow())
+
+
 def tick(app: Flask) -> None:
     for job in MINUTE_JOBS:
         try:
@@ -82,6 +88,17 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         minute="*/15",
         args=[app],
         id="housekeeping",
+        misfire_grace_time=600,
+        coalesce=True,
+        max_instances=1,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        fill_dashboard_cache,
+        "cron",
+        minute="2/15",  # just after the hour and each quarter: time zones change day on those
+        args=[app],
+        id="dashboard-cache",
         misfire_grace_time=600,
         coalesce=True,
         max_instances=1,

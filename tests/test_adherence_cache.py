@@ -250,3 +250,27 @@ def test_a_log_written_during_a_refill_is_not_lost(factory, session, database_ur
         engine.dispose()
     assert session.scalar(select(AdherenceDay).where(AdherenceDay.local_date == day)) is None
     assert _shown(session, child.id) == _fresh(session, child.id)
+
+
+def test_the_job_fills_every_childs_days_in_batches(factory, session, app):
+    """The scheduled job stores each child's window, a few children per transaction; the
+    first view afterwards computes nothing."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from homeprogram import scheduler
+    from homeprogram.extensions import db
+    from tests.query_counter import count_queries
+
+    kids = [_child(factory) for _ in range(3)]
+    for kid in kids:
+        a = factory.assignment(kid, start_date=TODAY - 30 * DAY)
+        log(session, a, TODAY - 2 * DAY)
+    noon = datetime(TODAY.year, TODAY.month, TODAY.day, 18, tzinfo=UTC)  # noon in Chicago
+    assert adherence.fill_cache(db.transaction, noon, batch=2) == 3
+    assert [_cached_days(session, kid.id) for kid in kids] == [56, 56, 56]
+    with count_queries(session.get_bind()) as counter:
+        overview = adherence.overview_on(session, kids[0].id, TODAY)
+    assert not [q for q in counter.statements if q.lstrip().upper().startswith("INSERT")]
+    assert overview.last_28 == _fresh(session, kids[0].id)["last_28"]
+    jobs = scheduler.configure(BackgroundScheduler(timezone="UTC"), app)
+    assert jobs.get_job("dashboard-cache") is not None

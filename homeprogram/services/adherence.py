@@ -31,11 +31,13 @@ Public interface (stable; other modules rely on it):
   dashboard's figures and flags, a fixed number of queries for a whole caseload.
 - ``overview_for(session, child, now) -> Overview``
 - ``adherence_flags_on(session, child_id, today) -> list[str]``
+- ``fill_cache(transaction, now)``: the job that keeps the dashboard's per-day cache ready.
 - Flag codes: ``LOW_ADHERENCE``, ``NO_RECENT_LOGS``, ``OFTEN_HARD``.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, groupby
@@ -76,6 +78,7 @@ HARD_LOOKBACK_DAYS = 28  # sessions older than this no longer raise the flag
 HARD = Response.HARD.value
 TREND_WEEKS = 8
 MAX_RANGE_DAYS = 366
+FILL_BATCH = 200  # children per transaction when a job fills the per-day cache
 
 
 @dataclass(frozen=True)
@@ -559,6 +562,24 @@ def daily_totals(session: Session, todays: dict[int, date]) -> dict[int, DayTota
                 i = (day - start).days
                 e[i], d[i], x[i] = tally.expected, tally.done, tally.extra
     return {cid: DayTotals.of_days(start, *days[cid]) for cid in todays}
+
+
+def fill_cache(
+    transaction: Callable[[], AbstractContextManager[Session]],
+    now: datetime,
+    batch: int = FILL_BATCH,
+) -> int:
+    """Store the dashboard's missing days for every child, ``batch`` children per
+    transaction (a job: after each child's local midnight the first view of the day finds
+    yesterday ready). Returns the number of children looked at."""
+    with transaction() as session:
+        children = session.execute(select(Child.id, Child.timezone).order_by(Child.id)).all()
+    for i in range(0, len(children), batch):
+        with transaction() as session:
+            daily_totals(
+                session, {cid: local_today(tz, now) for cid, tz in children[i : i + batch]}
+            )
+    return len(children)
 
 
 def _refill(session: Session, missing: dict[int, list[date]]) -> dict[int, dict[date, Tally]]:
