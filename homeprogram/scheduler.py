@@ -71,39 +71,25 @@ def tick(app: Flask) -> None:
 
 
 def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    scheduler.add_job(
-        tick,
-        "cron",
-        minute="*",
-        args=[app],
-        id="minute-tick",
-        misfire_grace_time=TICK_GRACE_SECONDS,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        _housekeeping,
-        "cron",
-        minute="*/15",
-        args=[app],
-        id="housekeeping",
-        misfire_grace_time=600,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        fill_dashboard_cache,
-        "cron",
-        minute="2/15",  # just after the hour and each quarter: time zones change day on those
-        args=[app],
-        id="dashboard-cache",
-        misfire_grace_time=600,
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
+    jobs: list[tuple[Callable[[Flask], None], str, str, int]] = [
+        # (job, id, minutes of the hour, seconds it may start late)
+        (tick, "minute-tick", "*", TICK_GRACE_SECONDS),
+        (_housekeeping, "housekeeping", "*/15", 600),
+        # Just after each quarter hour: time zones change day on those.
+        (fill_dashboard_cache, "dashboard-cache", "2/15", 600),
+    ]
+    for job, job_id, minute, grace in jobs:
+        scheduler.add_job(
+            job,
+            "cron",
+            minute=minute,
+            args=[app],
+            id=job_id,
+            misfire_grace_time=grace,
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
     return scheduler
 
 
