@@ -1,7 +1,7 @@
 """Engines and sessions: SQLite pragmas, ``BEGIN IMMEDIATE`` for writes, one session per request."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# What jobs take to open their own transactions: ``Database.transaction``, or a test's own.
+Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> Engine:

@@ -135,10 +135,6 @@ def start_session(
     return login
 
 
-def is_staff(session: Session, user_id: int) -> bool:
-    return membership(session, user_id) is not None
-
-
 @dataclass(frozen=True)
 class SignedIn:
     """A signed-in user with what every request needs of them, read in one query."""

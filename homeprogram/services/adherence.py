@@ -36,8 +36,7 @@ Public interface (stable; other modules rely on it):
 """
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, groupby
@@ -49,6 +48,7 @@ from sqlalchemy import String, bindparam, func, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
+from homeprogram.db import Transaction
 from homeprogram.models import (
     Activity,
     AdherenceDay,
@@ -68,7 +68,6 @@ LOW_ADHERENCE = "low_adherence"
 NO_RECENT_LOGS = "no_recent_logs"
 OFTEN_HARD = "often_hard"
 FLAGS = (LOW_ADHERENCE, NO_RECENT_LOGS, OFTEN_HARD)
-ADHERENCE_FLAGS = frozenset({LOW_ADHERENCE, NO_RECENT_LOGS})
 
 LOW_RATE = 0.5
 LOW_RATE_DAYS = 14
@@ -447,13 +446,14 @@ def overview_for(session: Session, child: Child, now: datetime) -> Overview:
 
 
 def overview_on(session: Session, child_id: int, today: date) -> Overview:
-    """The overview of one child for a given local today (used by jobs and prompts)."""
+    """The overview of one child for a given local today."""
     return _overviews(session, {child_id: today})[child_id]
 
 
 def adherence_flags_on(session: Session, child_id: int, today: date) -> list[str]:
-    """The adherence flags (``ADHERENCE_FLAGS``) of one child for a local today: what the
-    caregiver's "what got in the way?" prompt is about ("often hard" is not read)."""
+    """The adherence flags (``LOW_ADHERENCE``, ``NO_RECENT_LOGS``) of one child for a local
+    today: what the caregiver's "what got in the way?" prompt is about ("often hard" is not
+    read)."""
     return _overviews(session, {child_id: today}, often_hard=False)[child_id].flags
 
 
@@ -549,11 +549,12 @@ def daily_totals(session: Session, todays: dict[int, date]) -> dict[int, DayTota
             days[cid] = (e, d, x)
             continue
         e, d, x = [0] * n_days, [0] * n_days, [0] * n_days
+        have: set[int] = set()
         for _, day, expected, done, extra in found:
             i = day_index[day]
             e[i], d[i], x[i] = expected, done, extra
+            have.add(i)
         days[cid] = (e, d, x)
-        have = {day_index[r[1]] for r in found}
         missing[cid] = [start + timedelta(days=i) for i in range(lo, hi + 1) if i not in have]
     if missing:
         for cid, computed in _refill(session, missing).items():
@@ -565,7 +566,7 @@ def daily_totals(session: Session, todays: dict[int, date]) -> dict[int, DayTota
 
 
 def fill_cache(
-    transaction: Callable[[], AbstractContextManager[Session]],
+    transaction: Transaction,
     now: datetime,
     batch: int = FILL_BATCH,
 ) -> int:

@@ -12,8 +12,7 @@ scheduler processes.
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import and_, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from homeprogram.db import Transaction
 from homeprogram.models import (
     Assignment,
     CareRole,
@@ -448,9 +448,6 @@ class ReminderRun:
     failed: int = 0
     no_device: int = 0
     pushes: int = 0
-
-
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 def run_due_reminders(

@@ -13,8 +13,7 @@ diagnosis (we store none).
 import logging
 import smtplib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ from flask_babel import gettext, ngettext
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
+from homeprogram.db import Transaction
 from homeprogram.models import (
     AdherenceAlert,
     CareRole,
@@ -50,9 +50,6 @@ class Sender(Protocol):
     def send_many(
         self, jobs: Sequence[push.PushJob]
     ) -> list[tuple[push.PushJob, push.SendResult]]: ...
-
-
-Transaction = Callable[[], AbstractContextManager[Session]]
 
 
 def iso_week(day: date) -> str:
