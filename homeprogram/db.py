@@ -5,7 +5,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,7 +52,7 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         # A deferred transaction that reads and then writes can fail with SQLITE_BUSY
         # whatever the timeout; writers take the lock up front.
         options = conn.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
+        if options.get("isolation_level") == "AUTOCOMMIT" or options.get("lone_read"):
             return
         if options.get("sqlite_write"):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -67,6 +67,7 @@ class Database:
         self.engine: Engine | None = None
         self._read: sessionmaker[Session] | None = None
         self._write: sessionmaker[Session] | None = None
+        self._lone_read: Engine | None = None
 
     def configure(self, url: str, **kwargs: Any) -> None:
         if self.engine is not None:
@@ -75,6 +76,12 @@ class Database:
         writer = self.engine.execution_options(sqlite_write=True)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(bind=writer, expire_on_commit=False)
+        # One SELECT needs no transaction around it: on PostgreSQL autocommit spares the
+        # BEGIN and ROLLBACK round trips; SQLite's begin hook above skips its BEGIN.
+        options: dict[str, Any] = {"lone_read": True}
+        if self.engine.dialect.name != "sqlite":
+            options["isolation_level"] = "AUTOCOMMIT"
+        self._lone_read = self.engine.execution_options(**options)
 
     def init_app(self, app: Flask) -> None:
         self.configure(app.config["DATABASE_URL"])
@@ -86,6 +93,12 @@ class Database:
         if maker is None:
             raise RuntimeError("Database is not configured")
         return maker()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A connection for one read statement outside any transaction and the ORM."""
+        if self._lone_read is None:
+            raise RuntimeError("Database is not configured")
+        return self._lone_read.connect()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

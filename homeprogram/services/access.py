@@ -79,6 +79,11 @@ def grant(
     raise NotFound()
 
 
+def holds_any(team_role: str | None, staff_role: str | None, allowed: frozenset[str]) -> bool:
+    """Whether the roles ``TEAM_ROLE`` and ``STAFF_ROLE`` read include an ``allowed`` one."""
+    return any(role in allowed for role in roles_for(team_role, staff_role))
+
+
 def child_roles(session: Session, user_id: int, child: Child) -> list[str]:
     """Every role the user holds for the child, the most privileged first."""
     row = session.execute(_ROLES, {"user_id": user_id, "child_id": child.id}).one_or_none()

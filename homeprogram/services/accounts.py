@@ -1,10 +1,12 @@
 """Accounts, organizations, staff membership and login sessions."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from homeprogram.models import (
@@ -139,10 +141,16 @@ def start_session(
 class SignedIn:
     """A signed-in user with what every request needs of them, read in one query."""
 
-    user: User
-    membership: OrgMembership | None  # the active staff membership
+    user_id: int
+    name: str
+    email: str
+    locale: str
+    timezone: str
+    organization_id: int | None  # of the active staff membership, if any
+    org_role: str | None
     care_roles: frozenset[str]  # the roles held on any care team
-    login: UserSession | None = None  # None for a bearer token
+    login_id: int | None = None  # the UserSession; None for a bearer token
+    last_seen_at: datetime | None = None
 
 
 # The user's care-team roles as one comma-separated value (a correlated subquery).
@@ -153,45 +161,69 @@ _CARE_ROLES = (
 )
 # Staff belong to one organization (a unique user_id), so the outer join adds no rows.
 _ACTIVE_MEMBERSHIP = (OrgMembership.user_id == User.id) & OrgMembership.active
+# Columns, not entities: read on every request, they need none of the ORM's bookkeeping.
+_SIGNED_IN = select(
+    User.id,
+    User.name,
+    User.email,
+    User.locale,
+    User.timezone,
+    OrgMembership.organization_id,
+    OrgMembership.role,
+    _CARE_ROLES,
+).outerjoin(OrgMembership, _ACTIVE_MEMBERSHIP)
 _SESSION_BY_TOKEN = (
-    select(UserSession, User, OrgMembership, _CARE_ROLES)
-    .join(User, User.id == UserSession.user_id)
-    .outerjoin(OrgMembership, _ACTIVE_MEMBERSHIP)
+    _SIGNED_IN.add_columns(
+        User.active, UserSession.id, UserSession.ended_at, UserSession.last_seen_at
+    )
+    .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token == bindparam("token"))
 )
-_ACTIVE_USER = (
-    select(User, OrgMembership, _CARE_ROLES)
-    .outerjoin(OrgMembership, _ACTIVE_MEMBERSHIP)
-    .where(User.id == bindparam("user_id"), User.active)
-)
+_ACTIVE_USER = _SIGNED_IN.where(User.id == bindparam("user_id"), User.active)
 
 
 def _signed_in(
-    user: User, member: OrgMembership | None, roles: str | None, login: UserSession | None = None
+    row: Sequence[Any], login_id: int | None = None, last_seen_at: datetime | None = None
 ) -> SignedIn:
-    return SignedIn(user, member, frozenset(roles.split(",")) if roles else frozenset(), login)
+    user_id, name, email, locale, timezone, organization_id, org_role, roles = row[:8]
+    return SignedIn(
+        user_id,
+        name,
+        email,
+        locale,
+        timezone,
+        organization_id,
+        org_role,
+        frozenset(roles.split(",")) if roles else frozenset(),
+        login_id,
+        last_seen_at,
+    )
 
 
-def signed_in_user(session: Session, user_id: int) -> SignedIn | None:
+def signed_in_user(session: Session | Connection, user_id: int) -> SignedIn | None:
     """An active user with their membership and roles (for bearer tokens)."""
     row = session.execute(_ACTIVE_USER, {"user_id": user_id}).one_or_none()
-    return _signed_in(*row) if row is not None else None
+    return _signed_in(row) if row is not None else None
 
 
 def load_session(
-    session: Session, token: str, *, staff_timeout: timedelta, family_timeout: timedelta
+    session: Session | Connection,
+    token: str,
+    *,
+    staff_timeout: timedelta,
+    family_timeout: timedelta,
 ) -> SignedIn | None:
     """The live session for a cookie token: not ended, not idle too long, user active."""
     row = session.execute(_SESSION_BY_TOKEN, {"token": token}).one_or_none()
     if row is None:
         return None
-    login, user, member, roles = row
-    if login.ended_at is not None or not user.active:
+    active, login_id, ended_at, last_seen_at = row[8:]
+    if ended_at is not None or not active:
         return None
-    timeout = staff_timeout if member is not None else family_timeout
-    if utcnow() - login.last_seen_at > timeout:
+    timeout = staff_timeout if row.organization_id is not None else family_timeout
+    if utcnow() - last_seen_at > timeout:
         return None
-    return _signed_in(user, member, roles, login)
+    return _signed_in(row, login_id, last_seen_at)
 
 
 def needs_touch(last_seen_at: datetime) -> bool:

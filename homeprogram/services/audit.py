@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from homeprogram.models import AuditEvent
+from homeprogram.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,11 @@ class Actor:
 SYSTEM = Actor(user_id=None, ip=None)
 
 
+# A plain INSERT, sent at once: an audit row is never read back or changed in the
+# request that writes it, so it needs none of the ORM's bookkeeping.
+_INSERT = insert(AuditEvent.__table__)
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -30,16 +37,20 @@ def record(
     target_type: str | None = None,
     target_id: int | None = None,
     **detail: Any,
-) -> AuditEvent:
-    event = AuditEvent(
-        action=action,
-        actor_id=actor.user_id,
-        organization_id=organization_id if organization_id is not None else actor.organization_id,
-        child_id=child_id,
-        target_type=target_type,
-        target_id=target_id,
-        ip=actor.ip,
-        detail=detail,
+) -> None:
+    session.execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "action": action,
+            "actor_id": actor.user_id,
+            "organization_id": (
+                organization_id if organization_id is not None else actor.organization_id
+            ),
+            "child_id": child_id,
+            "target_type": target_type,
+            "target_id": target_id,
+            "ip": actor.ip,
+            "detail": detail,
+        },
     )
-    session.add(event)
-    return event

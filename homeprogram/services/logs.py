@@ -3,21 +3,22 @@
 Every caller (the today page, the JSON API, the offline queue's replays) goes through
 ``record_log``. The client's UUID makes a write safe to repeat: the same id with the same
 content answers the stored log and writes nothing; the same id with other content is a
-``Conflict``. Two requests racing with one id end with one row: the loser's insert hits the
-unique constraint inside a savepoint and is answered like a repeat.
+``Conflict``. Two requests racing with one id end with one row: the loser's insert does
+nothing (``ON CONFLICT DO NOTHING``) and it is answered like a repeat.
 """
 
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import Insert, Row, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from homeprogram.models import Assignment, CompletionLog, Response
+from homeprogram.models import Assignment, Child, CompletionLog, Response
 from homeprogram.models.base import utcnow
 from homeprogram.services import access, audit, schedule
 from homeprogram.services.audit import Actor
@@ -53,7 +54,7 @@ def canonical_client_id(raw: object) -> str:
         raise ValidationFailed({"client_id": "Send a UUID chosen by the client."}) from None
 
 
-def _details(assignment: Assignment, values: dict[str, Any]) -> Details:
+def _details(measure_name: str | None, values: dict[str, Any]) -> Details:
     errors: dict[str, str] = {}
     minutes = values.get("minutes")
     if minutes is not None and (
@@ -73,7 +74,7 @@ def _details(assignment: Assignment, values: dict[str, Any]) -> Details:
                 errors["note"] = f"Keep the note under {MAX_NOTE} characters."
     measure = values.get("measure_value")
     if measure is not None:
-        if assignment.measure_name is None:
+        if measure_name is None:
             errors["measure_value"] = "This activity has no measure."
         elif (
             isinstance(measure, bool)
@@ -98,42 +99,59 @@ def _check_time(occurred_at: datetime, now: datetime) -> None:
         raise ValidationFailed({"occurred_at": "Sessions older than 60 days cannot be logged."})
 
 
-# The assignment with its child and the user's roles for the child: one query.
-_ASSIGNMENT_WITH_ROLES = (
-    select(Assignment, access.TEAM_ROLE, access.STAFF_ROLE)
-    .join(Assignment.child)
-    .options(contains_eager(Assignment.child))
+# What a log needs of its assignment and child, and the user's roles for the child: one
+# query, columns only (this runs for every tap of "done").
+_VERSION = (Assignment.id, Assignment.child_id, Assignment.start_date, Assignment.end_date)
+_LOG_TARGET = (
+    select(
+        *_VERSION,
+        Assignment.measure_name,
+        Child.timezone,
+        Child.organization_id,
+        access.TEAM_ROLE.label("team_role"),
+        access.STAFF_ROLE.label("staff_role"),
+    )
+    .join(Child, Child.id == Assignment.child_id)
     .where(Assignment.id == bindparam("assignment_id"))
+)
+_SUCCESSOR = (
+    select(*_VERSION)
+    .where(
+        Assignment.previous_id == bindparam("previous_id"),
+        Assignment.child_id == bindparam("child_id"),
+    )
+    .order_by(Assignment.id)
+    .limit(1)
 )
 
 
-def visible_assignment(session: Session, user_id: int, assignment_id: int) -> Assignment:
-    """An assignment of a child the user may log for, or NotFound."""
-    row = session.execute(
-        _ASSIGNMENT_WITH_ROLES, {"user_id": user_id, "assignment_id": assignment_id}
-    ).one_or_none()
-    if row is None:
+def _log_target(session: Session, user_id: int, assignment_id: int) -> Row[Any]:
+    """The assignment (with its child's timezone and organization) if the user may log
+    for its child, else NotFound."""
+    # On the session's connection: a plain row, not the ORM's result machinery.
+    row = (
+        session.connection()
+        .execute(_LOG_TARGET, {"user_id": user_id, "assignment_id": assignment_id})
+        .one_or_none()
+    )
+    if row is None or not access.holds_any(row.team_role, row.staff_role, LOG_ROLES):
         raise NotFound()
-    assignment, team_role, staff_role = row
-    access.grant(assignment.child, team_role, staff_role, LOG_ROLES)
-    return assignment
+    return row
 
 
-def _in_force_version(session: Session, assignment: Assignment, day: Any) -> Assignment:
+def _in_force_version(session: Session, version: Row[Any], day: date) -> Row[Any]:
     """The version of a changed prescription that was in force on ``day``.
 
     A phone may replay a log made against yesterday's page after the therapist changed the
     dose: the session belongs to the new version, which replaced the old one that day.
     """
-    current = assignment
+    current = version
     for _ in range(50):  # a chain of versions, never a cycle; bounded all the same
         if current.end_date is None or day <= current.end_date:
             break
-        successor = session.scalar(
-            select(Assignment)
-            .where(Assignment.previous_id == current.id, Assignment.child_id == current.child_id)
-            .order_by(Assignment.id)
-        )
+        successor = session.execute(
+            _SUCCESSOR, {"previous_id": current.id, "child_id": current.child_id}
+        ).one_or_none()
         if successor is None or successor.start_date > day:
             break
         current = successor
@@ -152,6 +170,17 @@ def _same_content(
         and log.note == details.note
         and log.measure_value == details.measure_value
     )
+
+
+# One statement writes a new log or, when its client_id is taken, nothing (no savepoint,
+# no look-up first). On PostgreSQL a racing insert of the same id waits for the other
+# transaction and then does nothing; on SQLite writers are serialised already.
+_INSERT_UNLESS_TAKEN: dict[str, Insert] = {
+    name: dialect_insert(CompletionLog.__table__)
+    .on_conflict_do_nothing(index_elements=["client_id"])
+    .returning(CompletionLog.__table__.c.id)
+    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 
 
 def find_by_client_id(session: Session, client_id: str) -> CompletionLog | None:
@@ -180,59 +209,58 @@ def record_log(
     ``child_id``, when given, is the child the caller expects the assignment to belong to.
     """
     client_id = canonical_client_id(client_id)
-    assignment = visible_assignment(session, user_id, assignment_id)
-    if child_id is not None and assignment.child_id != child_id:
+    target = _log_target(session, user_id, assignment_id)
+    if child_id is not None and target.child_id != child_id:
         raise NotFound()
     _check_time(occurred_at, now or utcnow())
     details = _details(
-        assignment,
+        target.measure_name,
         {"minutes": minutes, "response": response, "note": note, "measure_value": measure_value},
     )
-    child = assignment.child
-    day = schedule.local_date(occurred_at, child.timezone)
-    if day < assignment.start_date:
+    day = schedule.local_date(occurred_at, target.timezone)
+    if day < target.start_date:
         raise ValidationFailed({"occurred_at": "This activity was not assigned yet on that day."})
-    assignment = _in_force_version(session, assignment, day)
+    version = _in_force_version(session, target, day)
 
     def repeat_of(existing: CompletionLog) -> tuple[CompletionLog, bool]:
-        if not _same_content(existing, user_id, assignment.id, occurred_at, details):
+        if not _same_content(existing, user_id, version.id, occurred_at, details):
             raise Conflict("This client_id was already used for a different log.")
         return existing, False
 
-    existing = find_by_client_id(session, client_id)
-    if existing is not None:
-        return repeat_of(existing)
-    log = CompletionLog(
-        client_id=client_id,
-        assignment_id=assignment.id,
-        child_id=child.id,
-        logged_by_id=user_id,
-        occurred_at=occurred_at,
-        local_date=day,
-        minutes=details.minutes,
-        response=details.response,
-        note=details.note,
-        measure_value=details.measure_value,
-    )
-    try:
-        with session.begin_nested():
-            session.add(log)
-            session.flush()
-    except IntegrityError:
-        # Another request stored this client_id after our look-up (it committed first).
+    values = {
+        "client_id": client_id,
+        "assignment_id": version.id,
+        "child_id": target.child_id,
+        "logged_by_id": user_id,
+        "occurred_at": occurred_at.astimezone(UTC),  # answered as it will be read back
+        "local_date": day,
+        "minutes": details.minutes,
+        "response": details.response,
+        "note": details.note,
+        "measure_value": details.measure_value,
+        "created_at": utcnow(),
+        "deleted_at": None,
+    }
+    dialect = session.get_bind().dialect.name
+    log_id = session.execute(_INSERT_UNLESS_TAKEN[dialect], values).scalar()
+    if log_id is None:
+        # The client_id is taken: a repeat, or another request that stored it first.
         existing = find_by_client_id(session, client_id)
-        if existing is None:
-            raise
+        if existing is None:  # only if the taker was deleted since; say so, store nothing
+            raise Conflict("This client_id was already used for a different log.")
         return repeat_of(existing)
+    log = CompletionLog(id=log_id, **values)
+    make_transient_to_detached(log)
+    session.add(log)  # persistent, as if loaded: every column is known, no query
     audit.record(
         session,
         actor,
         "log.created",
-        organization_id=child.organization_id,
-        child_id=child.id,
+        organization_id=target.organization_id,
+        child_id=target.child_id,
         target_type="completion_log",
-        target_id=log.id,
-        assignment_id=assignment.id,
+        target_id=log_id,
+        assignment_id=version.id,
         local_date=day.isoformat(),
     )
     return log, True
@@ -258,7 +286,7 @@ def update_details(
     if log.deleted_at is not None:
         raise NotFound()
     current = {name: getattr(log, name) for name in DETAIL_FIELDS}
-    details = _details(log.assignment, {**current, **changes})
+    details = _details(log.assignment.measure_name, {**current, **changes})
     changed = [name for name in DETAIL_FIELDS if getattr(details, name) != current[name]]
     for name in changed:
         setattr(log, name, getattr(details, name))
