@@ -3,6 +3,8 @@
 import re
 import uuid
 from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
 
 from flask import url_for
 from sqlalchemy import func, select
@@ -213,6 +215,129 @@ def test_bad_details_keep_input_and_explain(client, factory, login, session):
     page = client.post(f"/children/{fam.child.id}/logs/{log.id}/details", data=data)
     assert page.status_code == 400
     assert _logs(session)[0].minutes is None
+
+
+class _DetailsForms(HTMLParser):
+    """The details forms of a page by action: what a browser would submit (the checked radio
+    only), the ids a <label for> names, the invalid fields' ids and the messages shown."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.forms: dict[str, dict[str, Any]] = {}
+        self._form: dict[str, Any] | None = None
+        self._text: list[str] | None = None
+        self._textarea = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {name: value or "" for name, value in attrs}
+        if tag == "form" and a.get("action", "").endswith("/details"):
+            self._form = {"hx-post": a.get("hx-post"), "values": {}, "labels": set()}
+            self._form |= {"invalid": set(), "errors": []}
+            self.forms[a["action"]] = self._form
+            return
+        form = self._form
+        if form is None:
+            return
+        if tag == "input" and (a.get("type") != "radio" or "checked" in a):
+            form["values"][a["name"]] = a.get("value", "")
+        elif tag == "textarea":
+            self._text, self._textarea = [], a["name"]
+        elif tag == "label" and "for" in a:
+            form["labels"].add(a["for"])
+        elif tag == "p" and a.get("class") == "error":
+            self._text = form["errors"]
+        if a.get("aria-invalid") == "true":
+            form["invalid"].add(a["id"])
+
+    def handle_data(self, data: str) -> None:
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea" and self._form is not None and self._text is not None:
+            # A browser drops one line break right after <textarea>.
+            text = "".join(self._text).replace("\r\n", "\n")
+            self._form["values"][self._textarea] = text.removeprefix("\n")
+        if tag in ("textarea", "p"):
+            self._text = None
+        elif tag == "form":
+            self._form = None
+
+
+def test_each_session_of_the_day_has_its_own_filled_in_details(client, factory, login, session):
+    """Every session logged today offers its own details form, filled in with that session's
+    values under its own field names; a mistake in one shows next to that session only."""
+    fam = family(factory, measure_name="Seconds to button", measure_unit="s")
+    login(fam.caregiver.email)
+    for assignment in (fam.morning, fam.morning, fam.bedtime, fam.bedtime):
+        _done(client, fam, assignment)
+    m1, m2, b1, b2 = (log.id for log in _logs(session))
+    given = {
+        m1: {"minutes": "7", "response": "easy", "note": 'Sam said "again" & <laughed>'},
+        b1: {"minutes": "3", "response": "hard"},
+        b2: {"note": "Tired"},
+    }
+    given[m1]["measure_value"] = "12.5"
+    for log_id, values in given.items():
+        data = {f"log{log_id}-{name}": value for name, value in values.items()}
+        response = client.post(
+            f"/children/{fam.child.id}/logs/{log_id}/details", data=data, headers=HX
+        )
+        assert "Details saved." in response.get_data(as_text=True)
+
+    with client.application.test_request_context():
+        action = {
+            log_id: url_for("caregiver.details", child_id=fam.child.id, log_id=log_id)
+            for log_id in (m1, m2, b1, b2)
+        }
+        undo = {
+            log_id: url_for("caregiver.undo", child_id=fam.child.id, log_id=log_id)
+            for log_id in (m1, m2, b1, b2)
+        }
+    page = client.get("/today").get_data(as_text=True)
+    assert all(f'action="{url}" hx-post="{url}"' in page for url in undo.values())
+    forms = _DetailsForms(page).forms
+    assert set(forms) == set(action.values())
+    for log_id in (m1, m2, b1, b2):
+        form = forms[action[log_id]]
+        p = f"log{log_id}-"
+        measured = log_id in (m1, m2)
+        names = ["csrf_token", "minutes", "note", *(["measure_value"] if measured else [])]
+        assert form["hx-post"] == action[log_id]
+        assert form["labels"] == {p + name for name in names[1:]}
+        assert form["values"][p + "csrf_token"]
+        typed = given.get(log_id, {})
+        shown = {
+            name.removeprefix(p): value
+            for name, value in form["values"].items()
+            if name != p + "csrf_token"
+        }
+        assert shown == {
+            "minutes": typed.get("minutes", ""),
+            "note": typed.get("note", ""),
+            **({"measure_value": typed.get("measure_value", "")} if measured else {}),
+            **({"response": typed["response"]} if "response" in typed else {}),
+        }
+        assert not form["invalid"] and not form["errors"]
+    assert "Seconds to button (s)" in page
+    assert page.count("Change details") == 3 and page.count("Add details (optional)") == 1
+
+    bad = {f"log{b1}-minutes": "900", f"log{b1}-note": "kept <text>"}
+    card = client.post(f"/children/{fam.child.id}/logs/{b1}/details", data=bad, headers=HX)
+    forms = _DetailsForms(card.get_data(as_text=True)).forms
+    assert set(forms) == {action[b1], action[b2]}
+    assert forms[action[b1]]["invalid"] == {f"log{b1}-minutes"}
+    assert forms[action[b1]]["errors"] == ["Enter whole minutes from 0 to 600."]
+    assert forms[action[b1]]["values"][f"log{b1}-minutes"] == "900"
+    assert forms[action[b1]]["values"][f"log{b1}-note"] == "kept <text>"
+    assert not forms[action[b2]]["invalid"] and not forms[action[b2]]["errors"]
+    assert forms[action[b2]]["values"][f"log{b2}-note"] == "Tired"
+    page = client.post(f"/children/{fam.child.id}/logs/{b1}/details", data=bad)
+    assert page.status_code == 400
+    forms = _DetailsForms(page.get_data(as_text=True)).forms
+    assert forms[action[b1]]["invalid"] == {f"log{b1}-minutes"}
+    assert forms[action[b1]]["values"][f"log{b1}-minutes"] == "900"
 
 
 def test_caregiver_never_sees_another_family(client, factory, login, session):

@@ -13,7 +13,13 @@ from homeprogram.access_control import caregiver_required
 from homeprogram.blueprints.caregiver import pwa, settings  # noqa: F401 (registers routes)
 from homeprogram.blueprints.caregiver.blueprint import bp
 from homeprogram.blueprints.caregiver.display import anchor_label, dose_label, local_time
-from homeprogram.blueprints.caregiver.forms import DetailsForm, DoneForm
+from homeprogram.blueprints.caregiver.forms import (
+    DetailsFields,
+    DetailsForm,
+    DoneForm,
+    details_labels,
+    details_prefix,
+)
 from homeprogram.blueprints.library.routes import activity_picture_url
 from homeprogram.extensions import db, htmx
 from homeprogram.models import Activity, Child, CompletionLog
@@ -34,6 +40,7 @@ CLIENT_CLOCK_SLACK = timedelta(hours=12)
 def _helpers() -> dict[str, Any]:
     return {
         "anchor_label": anchor_label,
+        "details_labels": details_labels,
         "dose_label": dose_label,
         "local_time": local_time,
         "new_client_id": lambda: str(uuid.uuid4()),
@@ -56,20 +63,8 @@ def _today(child: Child) -> date:
     return local_date(utcnow(), child.timezone)
 
 
-def _details_form(log: CompletionLog, *, from_request: bool = False) -> DetailsForm:
-    if from_request:
-        form = DetailsForm(prefix=f"log{log.id}")
-    else:
-        form = DetailsForm(prefix=f"log{log.id}", obj=log, formdata=None)
-    assignment = log.assignment
-    if assignment.measure_name:
-        unit = f" ({assignment.measure_unit})" if assignment.measure_unit else ""
-        form.measure_value.label.text = assignment.measure_name + unit
-    return form
-
-
-def _details_forms(card: plans.Card) -> dict[int, DetailsForm]:
-    return {log.id: _details_form(log) for log in card.my_logs}
+def _details(card: plans.Card) -> dict[int, DetailsFields]:
+    return {log.id: DetailsFields.of_log(log) for log in card.my_logs}
 
 
 def _card_response(
@@ -77,7 +72,7 @@ def _card_response(
     assignment_id: int,
     *,
     just_logged: int | None = None,
-    forms: dict[int, DetailsForm] | None = None,
+    typed: dict[int, DetailsFields] | None = None,
     announce: str = "",
 ) -> Any:
     """The card fragment for htmx (with a message for the live region), else the today page."""
@@ -99,7 +94,7 @@ def _card_response(
         child=child,
         card=card,
         just_logged=just_logged,
-        details_forms={**_details_forms(card), **(forms or {})},
+        details={**_details(card), **(typed or {})},
         announce=announce,
     )
     response.vary.add("HX-Request")
@@ -113,16 +108,16 @@ def _today_page(child: Child, children: list[Child] | None = None) -> Any:
     if children is None:
         children = access.children_for(s, current_user.id, "caregiver")
     plan = plans.day_plan(s, child, day, user_id=current_user.id)
-    details_forms: dict[int, DetailsForm] = {}
+    details: dict[int, DetailsFields] = {}
     for card in plan.cards:
-        details_forms.update(_details_forms(card))
+        details.update(_details(card))
     week, streak = plans.week_and_streak(s, child, day, today=day)
     return render(
         "caregiver/today.html",
         children=children,
         child=child,
         plan=plan,
-        details_forms=details_forms,
+        details=details,
         notes=programs.open_notes(s, child.id),
         week=week,
         streak=streak,
@@ -229,7 +224,7 @@ def details(child_id: int, log_id: int):
     if log.deleted_at is not None:
         abort(404)
     s = db.session
-    form = _details_form(log, from_request=True)
+    form = DetailsForm(prefix=details_prefix(log.id))
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         try:
@@ -250,14 +245,15 @@ def details(child_id: int, log_id: int):
             s.commit()
     if errors or form.errors:
         apply_errors(form, errors)
+        typed = DetailsFields.of_form(log.id, form)
         if not htmx:
-            return render("caregiver/details.html", child=child, log=log, form=form), 400
+            return render("caregiver/details.html", child=child, log=log, fields=typed), 400
         # htmx swaps only 2xx answers: the card comes back with the messages in place.
         return _card_response(
             child,
             log.assignment_id,
             just_logged=log.id,
-            forms={log.id: form},
+            typed={log.id: typed},
             announce=gettext("Please check the details."),
         )
     return _card_response(child, log.assignment_id, announce=gettext("Details saved."))
