@@ -232,7 +232,7 @@ def main() -> None:
                 f"data: {args.children} children x {args.assignments} assignments, "
                 f"{args.days} days, {n_logs} logs (generated in {time.perf_counter() - t0:.1f} s)"
             )
-        startup.settle()  # as the serving entry points do (homeprogram/startup.py)
+        startup.settle(app)  # as the serving entry points do (homeprogram/startup.py)
         client = app.test_client()
         response = client.post("/login", data={"email": "ot@bench.test", "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]

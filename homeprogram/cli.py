@@ -58,7 +58,7 @@ def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> N
         start_in_process(app)
     from homeprogram import startup
 
-    startup.settle()
+    startup.settle(app)
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="homeprogram")
 

@@ -3,4 +3,4 @@
 from homeprogram import create_app, startup
 
 app = create_app()
-startup.settle()
+startup.settle(app)

@@ -17,3 +17,20 @@ def test_therapist_lands_on_caseload(client, factory, login):
     assert response.headers["Location"].endswith("/dashboard")
     page = client.get("/caseload").get_data(as_text=True)
     assert "Ayla" in page
+
+
+def test_a_serving_process_compiles_every_template_before_the_first_request(app):
+    """No user waits for a page's first compilation (about 130 ms for today), and a broken
+    template stops the server at start instead of failing one family's page later."""
+    import gc
+
+    from homeprogram import startup
+
+    pages = app.jinja_env.list_templates(extensions=["html"])
+    assert "caregiver/today.html" in pages
+    try:
+        startup.settle(app)
+    finally:
+        gc.unfreeze()
+    compiled = {name for (_, name) in app.jinja_env.cache}
+    assert compiled >= set(pages)
