@@ -105,6 +105,7 @@ def gunicorn(app: str, workers: int, env: dict[str, str], log: Path) -> Iterator
         str(workers),
         "--worker-class",
         "sync",
+        "--preload",  # as README deploys it: built once, forked ready (startup.settle)
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -155,7 +156,7 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
     from homeprogram.extensions import db
     from homeprogram.migrations_runner import upgrade
     from homeprogram.models import CareRole, CareTeamMember, OrgMembership, OrgRole
-    from homeprogram.services import accounts, audit, children
+    from homeprogram.services import accounts, adherence, audit, children
 
     upgrade(url)
     app = create_app({"DATABASE_URL": url})
@@ -217,6 +218,10 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
             )
             out["caregivers"].append({"email": parent.email, "assignment_ids": assignment_ids})
         out["therapists"] = [user.email for user in staff]
+    with app.app_context():
+        # The dashboard's per-day cache, full as the scheduler's "dashboard-cache" job keeps
+        # it in a running clinic (a fresh database would make every first view fill it).
+        adherence.fill_cache(db.transaction, datetime.now(UTC))
     db.engine.dispose()  # type: ignore[union-attr]
     out["dashboard_path"] = "/dashboard" if "/dashboard" in rules else "/caseload"
     out["has_log_api"] = "/api/v1/logs" in rules
@@ -264,8 +269,8 @@ def run_locust(
     rows = []
     with stats.open() as handle:
         for record in csv.DictReader(handle):
-            if record["Name"] == "Aggregated":
-                continue
+            if record["Name"] == "Aggregated" or record["Request Count"] == "0":
+                continue  # logins and warm-ups are reset once everyone is in (locustfile)
             rows.append(
                 Row(
                     label=label,

@@ -46,6 +46,7 @@ def gunicorn(
                 "--bind", f"127.0.0.1:{port}",
                 "--timeout", "60",
                 "--graceful-timeout", "5",
+                "--preload",
                 "homeprogram.wsgi:app",
             ],
             cwd=ROOT,
