@@ -674,6 +674,8 @@ def _expecting_since(session: Session, firsts: dict[int, date]) -> set[int]:
     days ago has not been quiet for five. "Existed" is per chain: a prescription changed
     yesterday has existed since its first version.
     """
+    if not firsts:  # every child logged lately: nothing to read
+        return set()
     assignments = _load_assignments(session, list(firsts))
     roots = _chain_roots(assignments)
     chain_start: dict[int, date] = {}
