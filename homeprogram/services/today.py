@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from homeprogram.models import (
     Assignment,
@@ -114,7 +114,9 @@ def home_assignments(session: Session, child_id: int, start: date, end: date) ->
                 Assignment.start_date <= end,
                 or_(Assignment.end_date.is_(None), Assignment.end_date >= start),
             )
-            .options(selectinload(Assignment.pauses), selectinload(Assignment.activity))
+            .options(
+                selectinload(Assignment.pauses), joinedload(Assignment.activity, innerjoin=True)
+            )
             .order_by(Assignment.id)
         )
     )
