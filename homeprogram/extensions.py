@@ -8,7 +8,9 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from homeprogram.db import Database
+from homeprogram.limits_memory import lock_timer_restart
 
+lock_timer_restart()
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
