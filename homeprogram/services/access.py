@@ -69,19 +69,22 @@ def roles_for(team_role: str | None, staff_role: str | None) -> list[str]:
     return roles
 
 
+def allowed_role(
+    team_role: str | None, staff_role: str | None, allowed: frozenset[str]
+) -> str | None:
+    """The most privileged of the roles ``TEAM_ROLE`` and ``STAFF_ROLE`` read that is
+    ``allowed``, or None."""
+    return next((role for role in roles_for(team_role, staff_role) if role in allowed), None)
+
+
 def grant(
     child: Child, team_role: str | None, staff_role: str | None, allowed: frozenset[str]
 ) -> ChildAccess:
     """The access to ``child`` its roles give for ``allowed`` roles, or NotFound."""
-    for role in roles_for(team_role, staff_role):
-        if role in allowed:
-            return ChildAccess(child=child, role=role)
-    raise NotFound()
-
-
-def holds_any(team_role: str | None, staff_role: str | None, allowed: frozenset[str]) -> bool:
-    """Whether the roles ``TEAM_ROLE`` and ``STAFF_ROLE`` read include an ``allowed`` one."""
-    return any(role in allowed for role in roles_for(team_role, staff_role))
+    role = allowed_role(team_role, staff_role, allowed)
+    if role is None:
+        raise NotFound()
+    return ChildAccess(child=child, role=role)
 
 
 def child_roles(session: Session, user_id: int, child: Child) -> list[str]:

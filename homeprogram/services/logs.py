@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Row, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from homeprogram.models import Assignment, Child, CompletionLog, Response
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, audit, schedule
+from homeprogram.services import access, audit, claims, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -134,7 +132,7 @@ def _log_target(session: Session, user_id: int, assignment_id: int) -> Row[Any]:
         .execute(_LOG_TARGET, {"user_id": user_id, "assignment_id": assignment_id})
         .one_or_none()
     )
-    if row is None or not access.holds_any(row.team_role, row.staff_role, LOG_ROLES):
+    if row is None or access.allowed_role(row.team_role, row.staff_role, LOG_ROLES) is None:
         raise NotFound()
     return row
 
@@ -170,17 +168,6 @@ def _same_content(
         and log.note == details.note
         and log.measure_value == details.measure_value
     )
-
-
-# One statement writes a new log or, when its client_id is taken, nothing (no savepoint,
-# no look-up first). On PostgreSQL a racing insert of the same id waits for the other
-# transaction and then does nothing; on SQLite writers are serialised already.
-_INSERT_UNLESS_TAKEN: dict[str, Insert] = {
-    name: dialect_insert(CompletionLog.__table__)
-    .on_conflict_do_nothing(index_elements=["client_id"])
-    .returning(CompletionLog.__table__.c.id)
-    for name, dialect_insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
 
 
 def find_by_client_id(session: Session, client_id: str) -> CompletionLog | None:
@@ -241,14 +228,16 @@ def record_log(
         "created_at": utcnow(),
         "deleted_at": None,
     }
-    dialect = session.get_bind().dialect.name
-    log_id = session.execute(_INSERT_UNLESS_TAKEN[dialect], values).scalar()
-    if log_id is None:
+    # One INSERT ... ON CONFLICT DO NOTHING, no look-up first: on PostgreSQL a racing insert
+    # of the same id waits for the other transaction, then does nothing.
+    won = claims.claim(session, CompletionLog, [values], ("client_id",))
+    if not won:
         # The client_id is taken: a repeat, or another request that stored it first.
         existing = find_by_client_id(session, client_id)
         if existing is None:  # only if the taker was deleted since; say so, store nothing
             raise Conflict("This client_id was already used for a different log.")
         return repeat_of(existing)
+    log_id = won[0][0]
     log = CompletionLog(id=log_id, **values)
     make_transient_to_detached(log)
     session.add(log)  # persistent, as if loaded: every column is known, no query
