@@ -23,6 +23,10 @@ The bare app (``bench/hello.py``) is served and loaded the same way in the same 
 throughput is what this machine, gunicorn and locust can do at all, and the ratio to it
 is the figure that counts. Login rate limits are switched off for the run (every user
 logs in from 127.0.0.1). Traffic goes to loopback only and every phase stops by itself.
+
+On Linux it also prints the CPU each request costs the server, PostgreSQL and locust
+(``bench/proc_cpu.py``), and the most a post may cost for the throughput target: on a
+machine where all three share the cores, that is what the ratio is made of.
 """
 
 import argparse
@@ -46,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import proc_cpu  # bench/proc_cpu.py, beside this file
 import seed as seed_data  # bench/seed.py, beside this file
 from sqlalchemy.exc import OperationalError
 
@@ -93,8 +98,14 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
     raise RuntimeError(f"server did not answer {url} within {timeout} s")
 
 
+@dataclass
+class Server:
+    url: str
+    pid: int  # gunicorn's master; the workers are its children
+
+
 @contextmanager
-def gunicorn(app: str, workers: int, env: dict[str, str], log: Path) -> Iterator[str]:
+def gunicorn(app: str, workers: int, env: dict[str, str], log: Path) -> Iterator[Server]:
     """Serve ``app`` on a free loopback port with the settings shared by every run."""
     port = free_port()
     command = [
@@ -119,7 +130,7 @@ def gunicorn(app: str, workers: int, env: dict[str, str], log: Path) -> Iterator
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url + "/", process)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -230,11 +241,12 @@ def seed(url: str, families: int, therapists: int) -> dict[str, Any]:
 
 def run_locust(
     label: str,
-    url: str,
+    server: Server,
     classes: list[str],
     args: argparse.Namespace,
     workdir: Path,
     env: dict[str, str],
+    cpu: dict[str, "proc_cpu.Window"],
 ) -> list[Row]:
     prefix = workdir / label.replace(" ", "_")
     command = [
@@ -255,14 +267,24 @@ def run_locust(
         "--reset-stats",
         "--only-summary",
         "--host",
-        url,
+        server.url,
         "--csv",
         str(prefix),
         *classes,
     ]
     log = workdir / f"{prefix.name}.log"
     with log.open("wb") as out:
-        subprocess.run(command, env=env, stdout=out, stderr=out, check=False, cwd=BENCH)
+        client = subprocess.Popen(command, env=env, stdout=out, stderr=out, cwd=BENCH)
+        if proc_cpu.available():
+            # The steady middle of the phase: logins are over, locust has not yet stopped.
+            roots = {"server": server.pid, "load generator": client.pid}
+            postgres = label.startswith("postgres")
+            sampler = proc_cpu.Sampler(roots, postgres, args.duration * 0.3, args.duration * 0.9)
+            with sampler:
+                client.wait()
+            if sampler.window:
+                cpu[label] = sampler.window
+        client.wait()
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         sys.exit(f"locust wrote no statistics; see {log}:\n{log.read_text()[-2000:]}")
@@ -309,6 +331,32 @@ def print_rows(rows: list[Row]) -> None:
         )
 
 
+def print_cpu(rows: list[Row], cpu: dict[str, proc_cpu.Window]) -> None:
+    """CPU per request of each process group, in the steady middle of each phase."""
+    print(f"CPU per request, ms ({os.cpu_count()} CPUs shared by all; from /proc, mid-phase)")
+    print(f"{'run':<15} {'server':>8} {'database':>9} {'locust':>8} {'total':>8}")
+    totals: dict[str, float] = {}
+    for label, window in cpu.items():
+        served = sum(r.rps for r in rows if r.label == label and not r.setup) * window.seconds
+        if not served:
+            continue
+        per = {group: seconds / served * 1000 for group, seconds in window.cpu.items()}
+        totals[label] = sum(per.values())
+        if "database" in per:
+            database = f"{per['database']:.2f}"
+        else:
+            database = "in server" if label.startswith("sqlite") else "-"
+        print(
+            f"{label:<15} {per['server']:>8.2f} {database:>9} {per['load generator']:>8.2f} "
+            f"{totals[label]:>8.2f}"
+        )
+    if "hello" in totals:
+        print(
+            f"posting at {TARGET_POST_RATIO:.0%} of the bare app needs at most "
+            f"{totals['hello'] / TARGET_POST_RATIO:.2f} ms of CPU per post, all processes together"
+        )
+
+
 def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -347,6 +395,7 @@ def main() -> int:
     )
     rows: list[Row] = []
     ratios: list[tuple[str, float]] = []
+    cpu: dict[str, proc_cpu.Window] = {}
     with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
         workdir = Path(tmp)
         base_env = {
@@ -361,8 +410,8 @@ def main() -> int:
         )
         base_env["HP_BENCH_ACCOUNTS"] = str(accounts_file)
 
-        with gunicorn("hello:app", args.workers, base_env, workdir / "hello-server.log") as url:
-            hello = run_locust("hello", url, ["Hello"], args, workdir, base_env)
+        with gunicorn("hello:app", args.workers, base_env, workdir / "hello-server.log") as srv:
+            hello = run_locust("hello", srv, ["Hello"], args, workdir, base_env, cpu)
         rows += hello
         hello_rps = hello[0].rps if hello else 0.0
 
@@ -398,8 +447,8 @@ def main() -> int:
                     accounts_file.write_text(json.dumps(accounts))
                     env["HOMEPROGRAM_DATABASE_URL"] = url_db
                     server_log = workdir / f"{kind}-{phase}-server.log"
-                    with gunicorn("homeprogram.wsgi:app", args.workers, env, server_log) as url:
-                        result = run_locust(label, url, classes, args, workdir, env)
+                    with gunicorn("homeprogram.wsgi:app", args.workers, env, server_log) as srv:
+                        result = run_locust(label, srv, classes, args, workdir, env, cpu)
                     rows += result
                     if phase == "post":
                         ratios += [
@@ -414,6 +463,9 @@ def main() -> int:
     print()
     print_rows(rows)
     print()
+    if cpu:
+        print_cpu(rows, cpu)
+        print()
     app_rows = [r for r in rows if r.label != "hello" and not r.setup]
     for kind, ratio in ratios:
         print(

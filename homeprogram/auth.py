@@ -3,13 +3,14 @@
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, current_user
 from werkzeug.wrappers import Response
 
-from homeprogram.extensions import db, login_manager
+from homeprogram.extensions import db, htmx, login_manager
 from homeprogram.services import access, accounts
 
 
@@ -133,6 +134,15 @@ def home_url(user: CurrentUser) -> str:
 def _unauthorized() -> Response:
     if session.pop("_expired", False):
         flash("You were signed out after a period of inactivity. Please log in again.", "info")
+    if htmx:
+        # A redirect would be followed inside the request and the login page swapped into
+        # the part of the page being updated: have the browser open it instead, then come
+        # back to the page the person was on.
+        here = urlsplit(htmx.current_url or "")
+        back = here.path + (f"?{here.query}" if here.query else "") if here.path else None
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=back)
+        return response
     return redirect(
         url_for("auth.login", next=request.full_path if request.method == "GET" else None)
     )

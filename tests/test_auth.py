@@ -148,6 +148,34 @@ def test_staff_idle_timeout_signs_out(client, factory, session, login):
     assert "signed out after a period of inactivity" in page
 
 
+def test_signed_out_htmx_request_opens_the_login_page_instead_of_swapping_it_in(
+    client, factory, session, login
+):
+    """An htmx request after the session ended gets HX-Redirect to the login page, back to
+    the page the person was on; a plain request still gets the usual redirect."""
+    org = factory.org()
+    factory.therapist(org, email="t@example.org")
+    login("t@example.org")
+    session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    session.commit()
+    response = client.get(
+        "/caseload",
+        headers={
+            "HX-Request": "true",
+            "HX-Current-URL": "https://evil.example/caseload?sort=name",
+        },
+    )
+    assert response.status_code == 401
+    assert response.get_data() == b""
+    assert response.headers["HX-Redirect"] == "/login?next=/caseload?sort%3Dname"
+    page = client.get(response.headers["HX-Redirect"]).get_data(as_text=True)
+    assert "signed out after a period of inactivity" in page
+
+    plain = client.get("/caseload")
+    assert plain.status_code == 302
+    assert plain.headers["Location"].startswith("/login?next=/caseload")
+
+
 def test_active_staff_session_is_kept(client, factory, session, login):
     """A staff session used 29 minutes ago is still valid."""
     org = factory.org()

@@ -195,3 +195,81 @@ def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory
     session.expire_all()
     assert len(session.scalars(select(CompletionLog)).all()) == 1
     context.close()
+
+
+def _sign_in(page: Any, email: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+
+
+def test_details_not_sent_offline_say_so_and_keep_what_was_typed(phone, factory, session):
+    """Offline, saving details says it was not sent, beside the form, and keeps the typed
+    minutes; a Done is kept on the phone instead, without that message. Online, the same
+    Save stores them and the message goes."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    _sign_in(page, fam.caregiver.email)
+    morning = page.locator(f"#card-{fam.morning.id}")
+    morning.locator("[data-done-button]").click()
+    expect(morning.locator(".log-details")).to_have_attribute("open", "")
+
+    phone.set_offline(True)
+    morning.get_by_label("Minutes spent").fill("7")
+    morning.get_by_role("button", name="Save details").click()
+    problem = morning.locator("[data-request-problem]")
+    expect(problem).to_have_text("Not sent: no connection. Try again when you are back online.")
+    expect(problem).to_have_attribute("role", "alert")
+    expect(morning.get_by_label("Minutes spent")).to_have_value("7")
+
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    bedtime.locator("[data-done-button]").click()
+    expect(bedtime.locator("[data-pending]")).to_be_visible()
+    expect(bedtime.locator("[data-request-problem]")).to_have_count(0)
+
+    phone.set_offline(False)
+    expect(page.locator(f"#card-{fam.bedtime.id} [data-pending]")).to_be_hidden()
+    morning.get_by_role("button", name="Save details").click()
+    expect(page.locator("#live-region")).to_contain_text("Details saved")
+    expect(page.locator("[data-request-problem]")).to_have_count(0)
+
+    session.expire_all()
+    minutes = session.scalars(
+        select(CompletionLog.minutes).where(CompletionLog.assignment_id == fam.morning.id)
+    ).all()
+    assert minutes == [7]
+
+
+def test_a_tap_after_the_session_ended_opens_the_login_page(phone, factory, session):
+    """Signed out elsewhere ("log out everywhere"), an Undo on the open today page opens the
+    login page, which leads back to today; nothing is undone and no login page appears
+    inside the card."""
+    from playwright.sync_api import expect
+
+    from homeprogram.services import accounts
+
+    fam = family(factory)
+    page = phone.new_page()
+    _sign_in(page, fam.caregiver.email)
+    morning = page.locator(f"#card-{fam.morning.id}")
+    morning.locator("[data-done-button]").click()
+    undo = morning.get_by_role("button", name=re.compile("^Undo"))
+    expect(undo).to_be_visible()
+
+    accounts.end_all_sessions(session, fam.caregiver.id)
+    session.commit()
+    undo.click()
+    page.wait_for_url(re.compile(r"/login\?next=/today$"))
+    expect(page.locator("#card-" + str(fam.morning.id))).to_have_count(0)
+    page.fill("input[name=email]", fam.caregiver.email)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/today")
+
+    session.expire_all()
+    stored = session.scalars(select(CompletionLog)).all()
+    assert [(log.assignment_id, log.deleted_at) for log in stored] == [(fam.morning.id, None)]

@@ -1,6 +1,7 @@
 /*
- * On every page: install the service worker, show the offline banner while offline, and on
- * logout empty what this phone keeps (the offline queue and the kept "today" pages).
+ * On every page: install the service worker, show the offline banner while offline, say so
+ * beside a form whose htmx request failed, and on logout empty what this phone keeps (the
+ * offline queue and the kept "today" pages).
  */
 (function () {
   "use strict";
@@ -20,6 +21,48 @@
   window.addEventListener("offline", showOfflineBanner);
   document.addEventListener("DOMContentLoaded", function () {
     if (!navigator.onLine) { showOfflineBanner(); }
+  });
+
+  // htmx leaves the page as it was when a request fails: without a word, the tap would look
+  // ignored. The words come from the page (#request-problems), in the reader's language.
+  function problemKind(status) {
+    if (!status) { return "offline"; }
+    if (status === 429) { return "busy"; }
+    if (status === 400 || status === 401 || status === 403) { return "stale"; }
+    if (status === 404 || status === 409 || status === 410) { return "gone"; }
+    return "failed";
+  }
+
+  function problemNote(element, create) {
+    const form = element.closest("form") || element;
+    const next = form.nextElementSibling;
+    if (next && next.hasAttribute("data-request-problem")) { return next; }
+    if (!create) { return null; }
+    const note = document.createElement("p");
+    note.className = "error";
+    note.setAttribute("role", "alert");
+    note.setAttribute("data-request-problem", "");
+    form.insertAdjacentElement("afterend", note);
+    return note;
+  }
+
+  function showProblem(event, status) {
+    const element = event.detail && event.detail.elt;
+    const words = document.getElementById("request-problems");
+    // A listener on document that kept the request (today's offline queue) prevented this.
+    if (event.defaultPrevented || !words || !(element instanceof Element)) { return; }
+    problemNote(element, true).textContent = words.dataset[problemKind(status)];
+  }
+
+  // On window: runs after the listeners on document, whatever the order scripts load in.
+  window.addEventListener("htmx:sendError", function (event) { showProblem(event, 0); });
+  window.addEventListener("htmx:responseError", function (event) {
+    showProblem(event, event.detail && event.detail.xhr ? event.detail.xhr.status : 0);
+  });
+  window.addEventListener("htmx:beforeRequest", function (event) {
+    const element = event.detail && event.detail.elt;
+    const note = element instanceof Element ? problemNote(element, false) : null;
+    if (note) { note.remove(); }
   });
 
   async function forgetThisPhone() {

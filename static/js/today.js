@@ -114,16 +114,17 @@
     }
   }, true);
 
+  // preventDefault tells pwa.js's "not sent" message that the tap is kept on the phone.
   document.addEventListener("htmx:sendError", function (event) {
     const form = event.detail && event.detail.elt;
-    if (isDoneForm(form)) { queueFrom(form); }
+    if (isDoneForm(form)) { event.preventDefault(); queueFrom(form); }
   });
 
   // A gateway or server failure (502, 503…) is a connection problem to the family too.
   document.addEventListener("htmx:responseError", function (event) {
     const form = event.detail && event.detail.elt;
     const status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
-    if (isDoneForm(form) && status >= 500) { queueFrom(form); }
+    if (isDoneForm(form) && status >= 500) { event.preventDefault(); queueFrom(form); }
   });
 
   function refreshCard(assignmentId) {
