@@ -329,6 +329,9 @@ def test_caregiver_part_of_journey_one_works_with_the_keyboard_alone(
         tab_to(page, re.compile(rf"^Done: {re.escape(title)}$"))
         page.keyboard.press(key)
         expect(card(page, title).get_by_role("button", name=re.compile("^Undo"))).to_be_visible()
+        # Focus moves to the card's status once htmx has settled the new card (autofocus):
+        # tabbing on from there, as a person does, not from wherever focus was before.
+        expect(card(page, title).locator(".card-status")).to_be_focused()
         tab_to(page, "Minutes spent")
         page.keyboard.type(minutes)
         # Tab reaches a radio group once, on its first option; Space picks it.
