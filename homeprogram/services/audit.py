@@ -7,7 +7,6 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from homeprogram.models import AuditEvent
-from homeprogram.models.base import utcnow
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,6 @@ def record(
     session.execute(
         _INSERT,
         {
-            "at": utcnow(),
             "action": action,
             "actor_id": actor.user_id,
             "organization_id": (
