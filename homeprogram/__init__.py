@@ -4,8 +4,8 @@ from typing import Any
 
 from flask import Flask
 
+from homeprogram import clock, paths
 from homeprogram import config as config_module
-from homeprogram import paths
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(paths.STATIC_DIR),
     )
     app.config.update(config_module.load(instance_path, config))
+    clock.pin_from_environment()
 
     from homeprogram import auth, errors, extensions, security, web
     from homeprogram.blueprints import register_blueprints

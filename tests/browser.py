@@ -7,7 +7,8 @@ to all test modules by ``tests/conftest.py``.
 - ``live_server``: the test's ``app`` served by a threaded WSGI server on a free loopback
   port (same database as the ``session`` / ``factory`` fixtures).
 - ``browser``: one Chromium per test run; ``new_page(viewport)`` opens a fresh context
-  (empty cache, no cookies) that is closed after the test.
+  (empty cache, no cookies) that is closed after the test. Its pages' clock (``Date``,
+  timers) starts at the app's pinned "now".
 - ``check_accessibility(page, label)``: runs the vendored axe-core with the WCAG 2.2 AA
   tags and fails with every violation spelled out.
 - ``screenshot(page, name)``: a full-page PNG under ``artifacts/screenshots/`` (or
@@ -24,6 +25,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from homeprogram import clock as app_clock
 
 CHROMIUM = Path(os.environ.get("HOMEPROGRAM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -103,6 +106,8 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
             viewport=viewport, is_mobile=viewport["width"] < 600, **context_options
         )
         context.set_default_timeout(10_000)
+        # The page's clock is the app's: a tap logged offline carries the pinned day.
+        context.clock.install(time=app_clock.now())
         contexts.append(context)
         return context.new_page()
 

@@ -3,6 +3,11 @@ a client that sends CSRF tokens like a browser, and factory helpers.
 
 Set ``HOMEPROGRAM_TEST_POSTGRES_URL`` (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``)
 to run the whole suite against PostgreSQL.
+
+The app's clock is pinned for the whole run, so no test depends on the real day, hour or
+time zone: every test starts at ``--now`` (default: a Wednesday afternoon, ``DEFAULT_NOW``),
+or at ``$HOMEPROGRAM_TEST_NOW``. ``pytest --now 2027-03-13T22:30:00Z`` runs the suite on a
+Saturday evening in New York. The ``clock`` fixture moves time within a test.
 """
 
 import hashlib
@@ -11,6 +16,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +28,64 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from homeprogram import clock as app_clock
 from homeprogram import create_app
 from homeprogram.extensions import db
 from homeprogram.migrations_runner import upgrade
 from homeprogram.models import Base
 from tests.browser import browser, live_server, new_page, pytest_terminal_summary  # noqa: F401
+from tests.skips import pytest_runtest_logreport, pytest_sessionfinish  # noqa: F401
 
 POSTGRES_URL = os.environ.get("HOMEPROGRAM_TEST_POSTGRES_URL")
 TEST_PASSWORD = "correct horse battery staple"
+# A Wednesday, 12:00 in New York, 09:00 in Los Angeles, already Thursday in Auckland.
+DEFAULT_NOW = "2026-11-25T17:00:00Z"
 
 
-def pytest_report_header() -> str:
-    return f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}"
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--now",
+        default=os.environ.get("HOMEPROGRAM_TEST_NOW") or DEFAULT_NOW,
+        help="the instant every test starts at (ISO 8601 with offset; default %(default)s)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pinned_now = app_clock.parse_instant(config.getoption("--now"))  # type: ignore[attr-defined]
+    app_clock.pin(config.pinned_now)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    now = config.pinned_now  # type: ignore[attr-defined]
+    return (
+        f"database: {'PostgreSQL' if POSTGRES_URL else 'SQLite'}; "
+        f"clock pinned to {now:%A %Y-%m-%d %H:%M} UTC"
+    )
+
+
+class Clock:
+    """The app's clock in a test: starts at the pinned instant and runs at the real pace."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        app_clock.pin(start)
+
+    def now(self) -> datetime:
+        return app_clock.now()
+
+    def set(self, instant: datetime) -> None:
+        app_clock.pin(instant)
+
+    def advance(self, delta: timedelta) -> None:
+        app_clock.pin(app_clock.now() + delta)
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Iterator[Clock]:
+    """Every test starts at the pinned instant; ``clock.set`` / ``clock.advance`` move it."""
+    pinned = Clock(request.config.pinned_now)  # type: ignore[attr-defined]
+    yield pinned
+    app_clock.pin(pinned.start)
 
 
 @pytest.fixture(scope="session")

@@ -11,27 +11,31 @@ from pathlib import Path
 
 import requests
 
+from homeprogram import clock
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
 def gunicorn(
     database_url: str, instance: Path, *, workers: int = 4, threads: int = 4, **env: str
 ) -> Iterator[str]:
-    """Serve the app with several gunicorn workers; yields the base URL. Stopped after."""
-    port = free_port()
+    """Serve the app with several gunicorn workers; yields the base URL. Stopped after.
+
+    The socket is bound here, on a port the system picks, and handed to gunicorn: no
+    other process can take the port between choosing it and serving on it.
+    """
+    listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+    listener.set_inheritable(True)
+    port = listener.getsockname()[1]
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "HOMEPROGRAM_DATABASE_URL": database_url,
         "HOMEPROGRAM_INSTANCE_PATH": str(instance),
         "HOMEPROGRAM_SECRET_KEY": "reliability-test-key",
+        # The server process runs on the test's pinned clock.
+        clock.ENVIRONMENT_VARIABLE: clock.now().isoformat(),
         **env,
     }
     log = instance / "gunicorn.log"
@@ -43,7 +47,7 @@ def gunicorn(
                 "--workers", str(workers),
                 "--threads", str(threads),
                 "--worker-class", "gthread",
-                "--bind", f"127.0.0.1:{port}",
+                "--bind", f"fd://{listener.fileno()}",
                 "--timeout", "60",
                 "--graceful-timeout", "5",
                 "--preload",
@@ -53,7 +57,9 @@ def gunicorn(
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
         )  # fmt: skip
+        listener.close()  # gunicorn holds its own copy
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30

@@ -10,9 +10,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from homeprogram.models import AuditEvent, Organization
 from homeprogram.services import backup
-from tests.conftest import POSTGRES_URL
-
-sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite backup")
+from tests.skips import postgres_only, sqlite_only
 
 
 def _count(path: Path, table: str = "audit_event") -> int:
@@ -126,7 +124,7 @@ def test_postgres_points_to_pg_dump(tmp_path):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL")
+@postgres_only
 def test_backup_command_on_postgres_prints_help(runner, tmp_path):
     """`homeprogram backup` on a PostgreSQL deployment exits with the pg_dump advice."""
     result = runner.invoke(args=["backup", str(tmp_path / "x")])

@@ -7,6 +7,7 @@ the screenshots' folder is printed at the end of the run.
 import re
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session
@@ -73,6 +74,10 @@ def assign_from_library(page: Any, server: LiveServer, child_id: int) -> list[st
         page.locator("#picker-results .picker-item").filter(has_text=title).first.click()
         form = page.locator("#add-slot form")
         form.wait_for()
+        # The form suggests school days; a home program runs at weekends too, and the
+        # journey runs on any day the clock is pinned to (CI pins a Saturday and a Sunday).
+        for weekend_day in ("Saturday", "Sunday"):
+            form.get_by_label(weekend_day, exact=True).check()
         if n == len(ACTIVITIES) - 1:
             form.get_by_label("Where").select_option("both")
         step(page, f"j1-03-assign-{n + 1}")
@@ -193,6 +198,9 @@ def test_therapist_sets_up_a_program_a_caregiver_logs_and_the_therapist_reports(
     therapist.get_by_label("Therapist comment (printed on the report, not stored)").fill(
         "Sam practises most days; keep going."
     )
+    # The report ends at yesterday unless asked: the therapist includes today.
+    today = utcnow().astimezone(ZoneInfo("America/New_York")).date()
+    therapist.get_by_label("To", exact=True).fill(today.isoformat())
     with therapist.expect_navigation():
         therapist.get_by_role("button", name="Show report").click()
     report = therapist.locator("main")

@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,10 @@ import requests
 from sqlalchemy import func, select
 
 from homeprogram.models import AuditEvent, CompletionLog
+from homeprogram.models.base import utcnow
 from homeprogram.services.audit import SYSTEM
-from tests.conftest import POSTGRES_URL
 from tests.server import gunicorn
+from tests.skips import postgres_only
 
 CLIENTS = 20
 LOGS_PER_CLIENT = 100
@@ -49,7 +50,7 @@ def _client_run(base: str, token: str, assignment_id: int, seed: int) -> dict:
     http.headers["Authorization"] = f"Bearer {token}"
     acknowledged: set[str] = set()
     statuses: list[int] = []
-    start = datetime.now(UTC) - timedelta(hours=1)
+    start = utcnow() - timedelta(hours=1)
     for i in range(LOGS_PER_CLIENT):
         key = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         body = {
@@ -85,7 +86,7 @@ def families(app, factory, session):
         pytest.skip("POST /api/v1/logs is not in this app yet")
     org = factory.org()
     therapist = factory.therapist(org)
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     result = []
     for n in range(CLIENTS):
         child = factory.child(org, therapist=therapist, name=f"Kid {n}")
@@ -133,13 +134,13 @@ def _pg_cluster() -> str | None:
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL")
-@pytest.mark.skipif(
-    not PG_RESTART, reason="set HOMEPROGRAM_TEST_PG_RESTART=1 (restarts the server)"
-)
 @pytest.mark.skipif(
     os.geteuid() != 0 or _pg_cluster() is None, reason="needs root and a local cluster"
 )
+@pytest.mark.skipif(
+    not PG_RESTART, reason="set HOMEPROGRAM_TEST_PG_RESTART=1 (restarts the server)"
+)
+@postgres_only  # the nearest mark is checked first: on SQLite this is the reason given
 def test_app_recovers_after_postgres_restart(database_url, tmp_path):
     """While PostgreSQL restarts, requests fail cleanly and fast (503, never a hang); once
     it is back, the running app serves again by itself."""

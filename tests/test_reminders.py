@@ -13,8 +13,8 @@ from homeprogram.extensions import db
 from homeprogram.models import CompletionLog, ReminderDelivery, ReminderPlan
 from homeprogram.services import push, reminders
 from homeprogram.services.vapid import load_keys
-from tests.conftest import POSTGRES_URL
 from tests.push_service import LocalPushService
+from tests.skips import postgres_only
 
 CONTACT = "mailto:ops@sunrise-therapy.org"
 
@@ -279,7 +279,7 @@ def test_two_schedulers_send_each_reminder_once(
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not POSTGRES_URL, reason="needs HOMEPROGRAM_TEST_POSTGRES_URL")
+@postgres_only
 def test_two_schedulers_on_postgres_send_each_reminder_once(
     app, session, factory, service, sender, database_url
 ):

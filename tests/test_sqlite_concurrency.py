@@ -4,14 +4,13 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 from sqlalchemy import func, select, text
 
 from homeprogram.db import make_engine
 from homeprogram.models import AuditEvent
-from tests.conftest import POSTGRES_URL
+from tests.skips import sqlite_only
 
-pytestmark = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite-specific")
+pytestmark = sqlite_only
 
 WRITER = textwrap.dedent(
     """

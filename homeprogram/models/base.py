@@ -7,6 +7,8 @@ from sqlalchemy import DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 
+from homeprogram import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -17,7 +19,8 @@ NAMING_CONVENTION = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The app's clock (see ``homeprogram.clock``): pinned in tests and demos of a given day."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

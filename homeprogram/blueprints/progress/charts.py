@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from homeprogram.models.base import utcnow
+
 
 @dataclass(frozen=True)
 class Point:
@@ -69,7 +71,7 @@ def line_chart(
     margin = (hi - lo) * 0.08
     lo, hi = lo - margin, hi + margin
     days = [d for d, _ in series]
-    first = start or (min(days) if days else date.today())
+    first = start or (min(days) if days else utcnow().date())
     last = end or (max(days) if days else first)
     span = max(1, (last - first).days)
 
