@@ -1,37 +1,66 @@
 # Everyday commands. `make demo` runs the app with demo data; `make test` runs the test suite.
 VENV ?= .venv
 PYTHON ?= python3
+PORT ?= 5000
 POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Every dependency at the version CI tested (`make lock` refreshes it). Given to pip as
+# PIP_CONSTRAINT, so it also pins what builds the package (hatchling).
+LOCK := constraints.txt
+UV_VERSION := 0.13.9
+PIP_INSTALL = PIP_CONSTRAINT="$(CURDIR)/$(LOCK)" $(VENV)/bin/pip install --quiet
 
-.PHONY: demo serve test test-postgres lint format bench
+.PHONY: demo serve test test-postgres lint format bench lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e ".[test]"
+
+# Two stamps in one virtual environment: the app alone (demo, serve), and the app with
+# the test tools (pytest, Playwright, ruff...). `make test` after `make demo` adds the latter.
+$(VENV)/.installed-app: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_INSTALL) -e .
 	touch $@
 
-demo: $(VENV)/.installed
-	$(VENV)/bin/homeprogram demo
+$(VENV)/.installed-test: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_INSTALL) -e ".[test]"
+	touch $@
 
-serve: $(VENV)/.installed
-	$(VENV)/bin/homeprogram serve
+$(VENV)/.installed-bench: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_INSTALL) -e ".[test,bench]"
+	touch $@
 
-test: $(VENV)/.installed
+demo: $(VENV)/.installed-app
+	$(VENV)/bin/homeprogram demo --port $(PORT)
+
+serve: $(VENV)/.installed-app
+	$(VENV)/bin/homeprogram serve --port $(PORT)
+
+test: $(VENV)/.installed-test
 	$(VENV)/bin/pytest
 
-test-postgres: $(VENV)/.installed
+test-postgres: $(VENV)/.installed-test
 	HOMEPROGRAM_TEST_POSTGRES_URL=$(POSTGRES_URL) $(VENV)/bin/pytest
 
-bench: $(VENV)/.installed
-	$(VENV)/bin/pip install --quiet -e ".[test,bench]"
+bench: $(VENV)/.installed-bench
 	$(VENV)/bin/python bench/load.py
 	PYTHON=$(VENV)/bin/python bash bench/lighthouse.sh
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed-test
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Rewrite $(LOCK) from pyproject.toml: a new or changed dependency is resolved, every other
+# pin is kept. `make lock UPGRADE=1` moves everything to its newest release instead.
+# uv runs from a throwaway virtual environment (and cache) that is removed afterwards.
+lock:
+	@tool="$$(mktemp -d)" && trap 'rm -rf "$$tool"' EXIT && \
+	$(PYTHON) -m venv "$$tool/venv" && \
+	"$$tool/venv/bin/pip" install --quiet "uv==$(UV_VERSION)" && \
+	UV_CACHE_DIR="$$tool/cache" "$$tool/venv/bin/uv" pip compile pyproject.toml \
+		--all-extras --universal --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" --quiet --output-file $(LOCK)
+	@echo "$(LOCK) written; commit it with pyproject.toml."

@@ -1,10 +1,20 @@
-"""Configuration: defaults, then ``instance/config.py``, then ``HOMEPROGRAM_*`` variables."""
+"""Configuration: defaults, then ``instance/config.py``, then ``HOMEPROGRAM_*`` variables.
+
+A value the app cannot understand stops it with one line naming the setting: a misspelt
+``HOMEPROGRAM_RATELIMIT_ENABLED=enabled`` used to read as "off" and switch a protection off
+without a word.
+"""
 
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import click
+from limits import parse_many
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
@@ -41,8 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_FROM": None,
 }
 
-# Settings read from the environment with their type.
-_ENV_TYPES: dict[str, type] = {
+RATE_LIMIT = "rate limit"  # a Flask-Limiter string such as "10 per hour"
+
+# Settings read from the environment (``HOMEPROGRAM_<NAME>``) with their kind.
+ENV_SETTINGS: dict[str, type | str] = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
     "SESSION_COOKIE_SECURE": bool,
@@ -51,6 +63,10 @@ _ENV_TYPES: dict[str, type] = {
     "INVITE_EXPIRY_DAYS": int,
     "RATELIMIT_STORAGE_URL": str,
     "RATELIMIT_ENABLED": bool,
+    "LOGIN_LIMIT_PER_ACCOUNT": RATE_LIMIT,
+    "LOGIN_LIMIT_PER_IP": RATE_LIMIT,
+    "PASSWORD_RESET_LIMIT": RATE_LIMIT,
+    "API_RATE_LIMIT": RATE_LIMIT,
     "PREFERRED_URL_SCHEME": str,
     "DEFAULT_TIMEZONE": str,
     "VAPID_PRIVATE_KEY": str,
@@ -61,15 +77,73 @@ _ENV_TYPES: dict[str, type] = {
     "SMTP_USER": str,
     "SMTP_PASSWORD": str,
     "SMTP_FROM": str,
-    "API_RATE_LIMIT": str,
     "HSTS_ENABLED": bool,
+    "HSTS_MAX_AGE": int,
 }
+# The conventional name, read when neither HOMEPROGRAM_DATABASE_URL nor instance/config.py
+# names a database (an app's own settings beat a variable other programs may share).
+PLAIN_DATABASE_URL = "DATABASE_URL"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+# Only psycopg 3 is installed; SQLAlchemy's default PostgreSQL driver is psycopg2.
+_POSTGRES_WITHOUT_DRIVER = {"postgres", "postgresql"}
 
 
-def _parse(kind: type, raw: str) -> Any:
+class ConfigError(click.ClickException):
+    """A setting the app cannot run with.
+
+    A ``ClickException`` so that ``homeprogram`` (and ``flask --app homeprogram``) print it
+    as one line and exit 1 instead of a traceback; a WSGI server shows the message too.
+    """
+
+
+def _parse(kind: type | str, value: Any, source: str) -> Any:
+    """``value`` as ``kind``; ``source`` says where it came from, for the error."""
     if kind is bool:
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    return kind(raw)
+        if isinstance(value, bool):
+            return value
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ConfigError(
+            f"{source} = {value!r} is not an on/off value: use true or false "
+            "(1/0, yes/no and on/off work too)."
+        )
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{source} = {value!r} is not a whole number.") from None
+    if kind == RATE_LIMIT:
+        try:
+            parse_many(str(value))
+        except ValueError:
+            raise ConfigError(
+                f"{source} = {value!r} is not a rate limit such as '10 per hour'."
+            ) from None
+        return value
+    return value
+
+
+def _database_url(url: str) -> str:
+    """Give a PostgreSQL URL without a driver (``postgres://``, as hosting services hand
+    them out) the installed one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        # Not repeated in the message: it may carry a password.
+        raise ConfigError(
+            "The database URL (HOMEPROGRAM_DATABASE_URL) is not of the form "
+            "dialect+driver://user@host/database."
+        ) from None
+    if parsed.drivername in _POSTGRES_WITHOUT_DRIVER:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed.render_as_string(hide_password=False)
+    return url
 
 
 def load(instance_path: Path, overrides: dict[str, Any] | None) -> dict[str, Any]:
@@ -78,15 +152,23 @@ def load(instance_path: Path, overrides: dict[str, Any] | None) -> dict[str, Any
     if config_file.is_file():
         namespace: dict[str, Any] = {}
         exec(compile(config_file.read_text(), str(config_file), "exec"), namespace)  # noqa: S102
-        config.update({k: v for k, v in namespace.items() if k.isupper()})
-    for name, kind in _ENV_TYPES.items():
+        from_file = {k: v for k, v in namespace.items() if k.isupper()}
+        for name, value in from_file.items():
+            kind = ENV_SETTINGS.get(name)
+            if kind is not None and not (name == "HSTS_ENABLED" and value is None):
+                value = _parse(kind, value, f"{name} in {config_file}")
+            config[name] = value
+    for name, kind in ENV_SETTINGS.items():
         raw = os.environ.get(f"HOMEPROGRAM_{name}")
         if raw is not None:
-            config[name] = _parse(kind, raw)
+            config[name] = _parse(kind, raw, f"HOMEPROGRAM_{name}")
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ.get(PLAIN_DATABASE_URL)
     if overrides:
         config.update(overrides)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'homeprogram.sqlite3'}"
+    config["DATABASE_URL"] = _database_url(config["DATABASE_URL"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret_key(instance_path)
     config["RATELIMIT_STORAGE_URI"] = config["RATELIMIT_STORAGE_URL"]

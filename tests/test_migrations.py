@@ -1,5 +1,7 @@
 """Migrations build exactly the models' schema and can be undone."""
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -23,6 +25,15 @@ def test_single_linear_history():
     """The migrations form one line (no unmerged branches)."""
     script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     assert len(script.get_heads()) == 1
+
+
+def test_migration_files_are_listed_in_the_order_they_run():
+    """Sorted by name, the files in migrations/versions are the order Alembic runs them in
+    (the revision ids, already applied on servers, stay as they were)."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    run_order = [Path(rev.path).name for rev in reversed(list(script.walk_revisions()))]
+    on_disk = sorted(path.name for path in Path(script.versions).glob("*.py"))
+    assert on_disk == run_order
 
 
 def test_upgrade_matches_models_and_downgrade_empties(database_url):
