@@ -1,8 +1,14 @@
 """Who may see which child, and deactivation."""
 
-from sqlalchemy import func, select
+from typing import Any
 
-from homeprogram.models import AuditEvent, Child, UserSession
+from flask import url_for
+from sqlalchemy import func, select, update
+
+from homeprogram.models import AuditEvent, Child, OrgMembership, User, UserSession
+from tests.route_table import TABLE
+from tests.test_authz import _call
+from tests.world import build_world, signed_in_client
 
 
 def test_therapist_of_another_org_gets_404(client, factory, login):
@@ -155,3 +161,44 @@ def test_admin_who_is_also_a_parent_sees_their_childs_today(client, factory, log
     response = client.get(f"/children/{child.id}/today")
     assert response.status_code == 200
     assert "Own" in response.get_data(as_text=True)
+
+
+# URL and form fields that name a child or one of its records: a route whose table entry
+# fills one of them in is a child route.
+_CHILD_KEYS = {"child_id", "assignment_id", "log_id", "goal_id"}
+
+
+def _child_routes(world: Any) -> list[str]:
+    """The endpoints of the route table that reach "Maya" and her therapist may use."""
+    return sorted(
+        endpoint
+        for endpoint, entry in TABLE.items()
+        if "therapist" in entry.who and _CHILD_KEYS & {*entry.args(world), *entry.data(world)}
+    )
+
+
+def test_therapist_whose_membership_ended_loses_every_child_route(app, factory, session):
+    """A therapist whose organization membership is deactivated, while the account stays
+    active (a caregiver elsewhere, say), gets 404 on every route of the children of their
+    care team: the care team counts only for staff of the child's organization."""
+    world = build_world(factory, session, app)
+    therapist = world.users["therapist"]
+    client = signed_in_client(app, session, therapist)
+    routes = _child_routes(world)
+    assert {"therapist.child", "api.child_today", "api.create_log"} <= set(routes)
+    assert client.get(f"/children/{world['child'].id}").status_code == 200
+    session.execute(
+        update(OrgMembership).where(OrgMembership.user_id == therapist.id).values(active=False)
+    )
+    assert session.get(User, therapist.id).active
+    with app.test_request_context():
+        urls = {endpoint: url_for(endpoint, **TABLE[endpoint].args(world)) for endpoint in routes}
+    refused = {
+        f"{method} {urls[endpoint]}": _call(
+            client, method, urls[endpoint], TABLE[endpoint], TABLE[endpoint].data(world)
+        ).status_code
+        for endpoint in routes
+        for method in TABLE[endpoint].methods
+    }
+    assert refused == dict.fromkeys(refused, 404)
+    assert client.get("/api/v1/children").get_json() == {"children": []}

@@ -143,7 +143,7 @@ def test_measure_value_must_be_finite_and_only_with_a_measure(session, factory):
 def test_local_date_is_the_childs_day(session, factory):
     """A session at 04:30 UTC is logged on the previous day for a child in Chicago."""
     fam = family(factory)
-    chicago_evening = datetime.now(ZoneInfo("America/Chicago")).replace(
+    chicago_evening = utcnow().astimezone(ZoneInfo("America/Chicago")).replace(
         hour=22, minute=30, second=0, microsecond=0
     ) - timedelta(days=1)
     log, _ = _record(session, fam, occurred_at=chicago_evening.astimezone(UTC))

@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from homeprogram.models import AuditEvent, Goal, GoalMeasurement
+from homeprogram.models import AuditEvent, Goal, GoalMeasurement, Organization
 from homeprogram.models.base import utcnow
 from homeprogram.services.adherence import local_today
+from tests.db_state import contents
 
 
 @pytest.fixture
@@ -82,15 +83,17 @@ def test_therapist_creates_goal_with_linked_activity(client, login, session, tea
 def test_bad_goal_input_shows_message_and_saves_nothing(
     client, login, session, team, change, field, message
 ):
-    """Bad goal input re-renders the form with the message at the field, status 400."""
+    """Bad goal input re-renders the form with the message at the field, status 400, and
+    changes nothing."""
     child, *_ = team
     login("ot@example.org")
+    before = contents(session)
     response = client.post(f"/children/{child.id}/goals/new", data={**GOAL, **change})
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in html
     assert f'id="{field}-error"' in html or 'class="error"' in html
-    assert session.scalar(select(func.count(Goal.id))) == 0
+    assert contents(session) == before
 
 
 def test_edit_goal(client, login, session, team):
@@ -103,6 +106,26 @@ def test_edit_goal(client, login, session, team):
     assert response.status_code == 302
     session.expire_all()
     assert session.get(Goal, goal.id).target == 1
+
+
+def test_bad_goal_edit_changes_nothing(client, login, session, team):
+    """An edit with one bad field is refused with its message; the goal keeps every value
+    it had, the good fields of the refused form included."""
+    child, _, _, assignment = team
+    goal = _goal(session, child)
+    login("ot@example.org")
+    before = contents(session)
+    data = {
+        **GOAL,
+        "statement": "A new statement",
+        "baseline": "4",
+        "target": "4",
+        "assignment_ids": [str(assignment.id)],
+    }
+    response = client.post(f"/children/{child.id}/goals/{goal.id}/edit", data=data)
+    assert response.status_code == 400
+    assert "must differ from the baseline" in response.get_data(as_text=True)
+    assert contents(session) == before
 
 
 @pytest.mark.parametrize("level", ["-2", "0", "2"])
@@ -123,17 +146,18 @@ def test_gas_outside_range_rejected(client, login, session, team, level):
     child, *_ = team
     goal = _goal(session, child)
     login("ot@example.org")
+    before = contents(session)
     response = client.post(f"/children/{child.id}/goals/{goal.id}/gas", data={"gas_level": level})
     assert response.status_code == 400
-    session.expire_all()
-    assert session.get(Goal, goal.id).gas_level is None
+    assert contents(session) == before
 
 
 def test_caregiver_cannot_rate_gas_or_create_goals(client, login, session, team):
-    """GAS and goal editing are for therapists: a caregiver gets 404."""
+    """GAS and goal editing are for therapists: a caregiver gets 404, and nothing changes."""
     child, *_ = team
     goal = _goal(session, child)
     login("parent@example.org")
+    before = contents(session)
     assert (
         client.post(
             f"/children/{child.id}/goals/{goal.id}/gas", data={"gas_level": "1"}
@@ -141,6 +165,10 @@ def test_caregiver_cannot_rate_gas_or_create_goals(client, login, session, team)
         == 404
     )
     assert client.post(f"/children/{child.id}/goals/new", data=GOAL).status_code == 404
+    edit = {**GOAL, "baseline": "4", "target": "1"}
+    assert client.post(f"/children/{child.id}/goals/{goal.id}/edit", data=edit).status_code == 404
+    assert client.post(f"/children/{child.id}/goals/{goal.id}/archive").status_code == 404
+    assert contents(session) == before
 
 
 def test_therapist_records_measurement(client, login, session, team):
@@ -175,10 +203,11 @@ def test_bad_measurement_rejected(client, login, session, team, data, message):
     child, *_ = team
     goal = _goal(session, child)
     login("ot@example.org")
+    before = contents(session)
     response = client.post(f"/children/{child.id}/goals/{goal.id}/measurements", data=data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
-    assert session.scalar(select(func.count(GoalMeasurement.id))) == 0
+    assert contents(session) == before
 
 
 def test_caregiver_sees_goals_in_plain_words_and_records(client, login, session, team):
@@ -206,21 +235,24 @@ def test_caregiver_bad_measurement_kept_with_message(client, login, session, tea
     child, *_ = team
     goal = _goal(session, child)
     login("parent@example.org")
+    before = contents(session)
     response = client.post(
         f"/children/{child.id}/goals/{goal.id}/family-measurements",
         data={f"g{goal.id}-value": "lots", f"g{goal.id}-measured_on": _today(child).isoformat()},
     )
     assert response.status_code == 400
     assert "Not a valid decimal value" in response.get_data(as_text=True)
-    assert session.scalar(select(func.count(GoalMeasurement.id))) == 0
+    assert contents(session) == before
 
 
 def test_caregiver_cannot_see_another_familys_goals(factory, client, login, session, team):
-    """Another family's child's goals answer 404, as do staff pages for caregivers."""
+    """Another family's child's goals answer 404, as do staff pages for caregivers; a
+    measurement posted for them changes nothing."""
     child, *_ = team
     other = factory.child(factory.org(), name="Other")
     other_goal = _goal(session, other)
     login("parent@example.org")
+    before = contents(session)
     assert client.get(f"/children/{other.id}/goals").status_code == 404
     assert (
         client.post(
@@ -230,15 +262,29 @@ def test_caregiver_cannot_see_another_familys_goals(factory, client, login, sess
         == 404
     )
     assert client.get(f"/children/{child.id}/progress").status_code == 404
+    assert contents(session) == before
 
 
 def test_goal_of_another_child_is_404(factory, client, login, session, team):
-    """A goal id from another child under this child's URL is 404."""
+    """A goal id from another child under this child's URL is 404, for reading and for
+    every write, and nothing changes."""
     child, therapist, *_ = team
-    sibling = factory.child(factory.org(), therapist=therapist)
+    sibling = factory.child(session.get(Organization, child.organization_id), therapist=therapist)
     goal = _goal(session, sibling)
     login("ot@example.org")
-    assert client.get(f"/children/{child.id}/goals/{goal.id}").status_code == 404
+    assert client.get(f"/children/{sibling.id}/goals/{goal.id}").status_code == 200
+    before = contents(session)
+    base = f"/children/{child.id}/goals/{goal.id}"
+    assert client.get(base).status_code == 404
+    writes = {
+        "edit": {**GOAL, "baseline": "4", "target": "1"},
+        "gas": {"gas_level": "1"},
+        "measurements": {"value": "2", "measured_on": _today(child).isoformat()},
+        "archive": {},
+    }
+    for path, data in writes.items():
+        assert client.post(f"{base}/{path}", data=data).status_code == 404, path
+    assert contents(session) == before
 
 
 def test_archived_goal_disappears(client, login, session, team):

@@ -186,3 +186,32 @@ def test_non_admin_cannot_see_staff_page(client, factory, login):
     login("t@example.org")
     assert client.get("/org/staff").status_code == 404
     assert client.post("/org/invites", data={"label": "x"}).status_code == 404
+
+
+def test_expired_invites_are_not_listed_as_open(client, factory, login, clock):
+    """The child page and the staff page list an invite as open until it expires, and not
+    after: a link that can no longer be used is not offered for revoking."""
+    org = factory.org()
+    factory.therapist(org, admin=True, email="admin@example.org")
+    child = factory.child(org, name="Noor")
+    login("admin@example.org")
+    child_page, staff_page = f"/children/{child.id}", "/org/staff"
+
+    def invite(label: str) -> None:
+        child_invite = {"role": "caregiver", "label": f"{label} family"}
+        assert client.post(f"{child_page}/invites", data=child_invite).status_code == 200
+        assert client.post("/org/invites", data={"label": f"{label} OT"}).status_code == 200
+
+    invite("Stale")
+    clock.advance(timedelta(days=6))
+    login("admin@example.org")  # the first session has timed out
+    invite("Fresh")
+    for page, label in ((child_page, "family"), (staff_page, "OT")):
+        listed = client.get(page).get_data(as_text=True)
+        assert f"Stale {label}" in listed and f"Fresh {label}" in listed
+    clock.advance(timedelta(days=1, minutes=1))  # Stale is 7 days and a minute old
+    login("admin@example.org")
+    for page, label in ((child_page, "family"), (staff_page, "OT")):
+        listed = client.get(page).get_data(as_text=True)
+        assert f"Stale {label}" not in listed, page
+        assert f"Fresh {label}" in listed, page
