@@ -9,7 +9,7 @@ LOCK := constraints.txt
 UV_VERSION := 0.13.9
 PIP_INSTALL = PIP_CONSTRAINT="$(CURDIR)/$(LOCK)" $(VENV)/bin/pip install --quiet
 
-.PHONY: demo serve test test-postgres lint format bench lock
+.PHONY: demo serve test test-postgres lint format bench lock mutation
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ $(VENV)/.installed-bench: pyproject.toml $(LOCK) | $(VENV)/bin/python
 	$(PIP_INSTALL) -e ".[test,bench]"
 	touch $@
 
+$(VENV)/.installed-mutation: pyproject.toml $(LOCK) | $(VENV)/bin/python
+	$(PIP_INSTALL) -e ".[test,mutation]"
+	touch $@
+
 demo: $(VENV)/.installed-app
 	$(VENV)/bin/homeprogram demo --port $(PORT)
 
@@ -44,6 +48,12 @@ test-postgres: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(VENV)/bin/python bench/load.py
 	PYTHON=$(VENV)/bin/python bash bench/lighthouse.sh
+
+# Mutation testing of the child-data and nothing-lost rules (scripts/mutation.py); not part
+# of CI. SQLite first, then the survivors on PostgreSQL at $(POSTGRES_URL) when it answers.
+# `make mutation MODULES="claims invites"` runs some modules. Low priority (nice).
+mutation: $(VENV)/.installed-mutation
+	nice -n 10 $(VENV)/bin/python scripts/mutation.py --postgres "$(POSTGRES_URL)" $(MODULES)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,12 @@
 # Environment: CHROME_PATH (default /usr/bin/chromium; installed with apt-get when missing
 # and running as root), PYTHON (default: the active virtualenv, .venv, then python3),
 # LIGHTHOUSE_OUT (report folder). Traffic stays on 127.0.0.1.
+# For tests of the script itself: LIGHTHOUSE_SKIP=1 stops once the server answers and the
+# logins work (no Chromium, no Lighthouse); LIGHTHOUSE_BIN runs another program in
+# Lighthouse's place.
+#
+# The demo server is this script's own child, stopped (and waited for) on every way out:
+# the end of the run, a failed step, Ctrl+C or a TERM.
 set -euo pipefail
 
 LIGHTHOUSE_VERSION=12.2.3
@@ -29,7 +35,7 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 
 # --- Chromium from the system package manager (another apt may hold the lock) ---
-if [[ ! -x "$CHROME_PATH" ]]; then
+if [[ -z "${LIGHTHOUSE_SKIP:-}" ]] && [[ ! -x "$CHROME_PATH" ]]; then
   if [[ "$(id -u)" != 0 ]]; then
     echo "No Chromium at $CHROME_PATH: install it (apt-get install chromium) or set CHROME_PATH." >&2
     exit 1
@@ -45,37 +51,55 @@ if [[ ! -x "$CHROME_PATH" ]]; then
 fi
 
 # --- Lighthouse, pinned, in bench/node_modules (git-ignored) ---
-LIGHTHOUSE="$BENCH/node_modules/.bin/lighthouse"
-if [[ ! -x "$LIGHTHOUSE" ]] || [[ "$("$LIGHTHOUSE" --version 2>/dev/null)" != "$LIGHTHOUSE_VERSION" ]]; then
+LIGHTHOUSE="${LIGHTHOUSE_BIN:-$BENCH/node_modules/.bin/lighthouse}"
+if [[ -z "${LIGHTHOUSE_SKIP:-}${LIGHTHOUSE_BIN:-}" ]] && { [[ ! -x "$LIGHTHOUSE" ]] || [[ "$("$LIGHTHOUSE" --version 2>/dev/null)" != "$LIGHTHOUSE_VERSION" ]]; }; then
   echo "Installing lighthouse@$LIGHTHOUSE_VERSION into $BENCH/node_modules"
   npm install --prefix "$BENCH" --no-save --no-audit --no-fund --loglevel=error \
     "lighthouse@$LIGHTHOUSE_VERSION" >/dev/null
 fi
 
-# --- The demo server on a free loopback port, with a fresh instance folder ---
+# --- The demo server on a loopback port of its choosing, with a fresh instance folder ---
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/hp-lighthouse-XXXXXX")"
-PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-BASE="http://127.0.0.1:$PORT"
 SERVER_PID=""
+running() {  # pid: alive, not merely a zombie waiting to be collected
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ -n "$state" && "$state" != Z* ]]
+}
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 100); do running "$SERVER_PID" || break; sleep 0.1; done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
 cleanup() {
-  if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  stop_server
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 export HOMEPROGRAM_INSTANCE_PATH="$WORK/instance"
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
-homeprogram() {
-  "$PYTHON" -c 'import sys; from homeprogram.cli import main; sys.argv[0] = "homeprogram"; main()' "$@"
-}
-homeprogram demo --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
+# Started directly (no function or subshell around it), so $! is the server's own id.
+# Port 0: the server takes a free port and prints it; none is picked here and reused.
+"$PYTHON" -c 'import sys; from homeprogram.cli import main; sys.argv[0] = "homeprogram"; main()' \
+  demo --host 127.0.0.1 --port 0 >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+PORT=""
+for _ in $(seq 1 300); do
+  PORT="$(sed -n 's|^Serving on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$WORK/server.log" | head -1)"
+  [[ -n "$PORT" ]] && break
+  running "$SERVER_PID" || { echo "the demo server exited:" >&2; cat "$WORK/server.log" >&2; exit 1; }
   sleep 0.2
 done
+[[ -n "$PORT" ]] || { echo "the demo server did not start in 60 s:" >&2; cat "$WORK/server.log" >&2; exit 1; }
+BASE="http://127.0.0.1:$PORT"
 curl -fsS "$BASE/healthz" >/dev/null
+echo "Demo server at $BASE (pid $SERVER_PID)"
 
 # Demo logins, printed by `homeprogram demo`.
 CAREGIVER_EMAIL="parent.alvarez@demo.homeprogram.test"
@@ -105,6 +129,11 @@ if [[ "$(curl -s -o /dev/null -w '%{http_code}' -b "hp_session=$(cat "$WORK/ther
   DASHBOARD=/caseload
 fi
 
+if [[ -n "${LIGHTHOUSE_SKIP:-}" ]]; then
+  echo "LIGHTHOUSE_SKIP is set: the server answers and the logins work; Lighthouse not run."
+  exit 0
+fi
+
 mkdir -p "$OUT"
 run() {  # name path headers-file
   "$LIGHTHOUSE" "$BASE$2" --quiet --form-factor=mobile --screenEmulation.mobile \
@@ -116,6 +145,7 @@ run() {  # name path headers-file
 run today /today caregiver
 run dashboard "$DASHBOARD" therapist
 run login /login anonymous
+stop_server
 
 echo "Lighthouse $LIGHTHOUSE_VERSION, mobile, $("$CHROME_PATH" --version 2>/dev/null | head -1)"
 "$PYTHON" - "$OUT" "$TARGET_PERFORMANCE" "$TARGET_ACCESSIBILITY" "$TARGET_BEST_PRACTICES" <<'PY'

@@ -3,11 +3,14 @@
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from homeprogram import cli_checks
+from homeprogram.cli_checks import needs_schema
 from homeprogram.extensions import db
 from homeprogram.models.base import utcnow
 from homeprogram.services import accounts
@@ -16,14 +19,21 @@ from homeprogram.services.errors import ValidationFailed
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5000
+PORT_HELP = "Port to listen on (on macOS, AirPlay Receiver takes 5000: try 5050)."
 
 
 def _upgrade_database(*, library_must_sync: bool = True) -> None:
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
     from homeprogram.migrations_runner import upgrade
 
-    upgrade(current_app.config["DATABASE_URL"])
+    url = current_app.config["DATABASE_URL"]
+    cli_checks.check_reachable(url)
+    cli_checks.make_sqlite_folder(url)
+    try:
+        upgrade(url)
+    except OperationalError as error:
+        raise cli_checks.unreachable(url, error) from None
     try:
         _sync_library()
     except SQLAlchemyError as error:
@@ -49,9 +59,8 @@ def _sync_library() -> tuple[int, int]:
             return library.sync_builtin(s)
 
 
-def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> None:
-    import waitress
-
+def _serve(app: Flask, server: Any, scheduler: bool) -> None:
+    """Run the server ``cli_checks.bind`` made (the port is taken before anything changes)."""
     if scheduler:
         from homeprogram.scheduler import start_in_process
 
@@ -59,8 +68,17 @@ def _serve(app: Flask, host: str, port: int, threads: int, scheduler: bool) -> N
     from homeprogram import startup
 
     startup.settle(app)
-    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="homeprogram")
+    click.echo(
+        f"Serving on http://{server.effective_host}:{server.effective_port}  (Ctrl+C to stop)"
+    )
+    server.run()
+
+
+def _bind(host: str, port: int, threads: int) -> tuple[Flask, Any]:
+    """The database answers and the port is ours, checked before the schema is touched."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    cli_checks.check_reachable(app.config["DATABASE_URL"])
+    return app, cli_checks.bind(app, host, port, threads)
 
 
 @click.group("db")
@@ -88,25 +106,27 @@ def db_revision(message: str) -> None:
 
 @click.command("serve")
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help=PORT_HELP)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--no-scheduler", is_flag=True, help="Do not run scheduled jobs in this process.")
 @with_appcontext
 def serve(host: str, port: int, threads: int, no_scheduler: bool) -> None:
     """Serve the app with a production WSGI server (waitress)."""
+    app, server = _bind(host, port, threads)
     _upgrade_database()
-    _serve(current_app._get_current_object(), host, port, threads, not no_scheduler)  # type: ignore[attr-defined]
+    _serve(app, server, not no_scheduler)
 
 
 @click.command("demo")
 @click.option("--host", default=DEFAULT_HOST, show_default=True)
-@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, help=PORT_HELP)
 @click.option("--no-serve", is_flag=True, help="Only create and seed the database.")
 @with_appcontext
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create or upgrade the database, seed demo data once, print the logins and serve."""
     from homeprogram.services import demo as demo_service
 
+    bound = None if no_serve else _bind(host, port, 8)
     _upgrade_database()
     with db.transaction() as s:
         created = demo_service.seed(s, today=utcnow().date())
@@ -114,8 +134,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo("Demo logins (email / password):")
     for role, email, password in demo_service.LOGINS:
         click.echo(f"  {role:<10} {email:<38} {password}")
-    if not no_serve:
-        _serve(current_app._get_current_object(), host, port, 8, True)  # type: ignore[attr-defined]
+    if bound is not None:
+        _serve(*bound, True)
 
 
 @click.command("create-user")
@@ -125,6 +145,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @click.option("--timezone", default="UTC", show_default=True)
 @click.password_option()
 @with_appcontext
+@needs_schema
 def create_user(email: str, name: str, org_name: str, timezone: str, password: str) -> None:
     """Create a therapist with a new organization (they become its admin)."""
     try:
@@ -149,6 +170,7 @@ def create_user(email: str, name: str, org_name: str, timezone: str, password: s
 @click.option("--email", prompt=True)
 @click.password_option()
 @with_appcontext
+@needs_schema
 def reset_password(email: str, password: str) -> None:
     """Set a user's password and end all their sessions."""
     try:
@@ -208,6 +230,7 @@ def restore_command(path: Path, yes: bool) -> None:
 
 @click.command("scheduler")
 @with_appcontext
+@needs_schema
 def scheduler() -> None:
     """Run scheduled jobs in this process only (for deployments with several web workers)."""
     from homeprogram.scheduler import run_blocking
@@ -223,6 +246,7 @@ def library_group() -> None:
 
 @library_group.command("sync")
 @with_appcontext
+@needs_schema
 def library_sync() -> None:
     """Load the built-in activities from the data files (safe to run again)."""
     from homeprogram.services.library import LibraryDataError
@@ -261,6 +285,7 @@ def vapid_show() -> None:
 @vapid_group.command("rotate")
 @click.confirmation_option(prompt="Replace the VAPID keys? Every device must subscribe again.")
 @with_appcontext
+@needs_schema
 def vapid_rotate() -> None:
     """Replace the instance's key pair (existing subscriptions then need renewal)."""
     from pathlib import Path

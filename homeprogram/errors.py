@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -26,8 +26,15 @@ def _wants_problem() -> bool:
 def _http_error(error: HTTPException) -> Any:
     status = error.code or 500
     if _wants_problem():
-        return problem(status, error.name, error.description or "")
-    return render_template("error.html", status=status, title=error.name, error=error), status
+        response = problem(status, error.name, error.description or "")
+    else:
+        page = render_template("error.html", status=status, title=error.name, error=error)
+        response = make_response(page, status)
+    # What the error says in headers (a 405's Allow, which RFC 9110 requires), not its type.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _csrf_error(error: CSRFError) -> Any:

@@ -14,10 +14,10 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from flask_talisman import Talisman
 from limits import RateLimitItem, parse
 from sqlalchemy.exc import OperationalError
-from werkzeug.routing import IntegerConverter, Map
 
 from homeprogram.errors import problem
 from homeprogram.extensions import limiter
+from homeprogram.inputs import IdConverter
 
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -35,16 +35,6 @@ CONTENT_SECURITY_POLICY = {
 }
 
 API_PREFIX = "/api/"
-MAX_ID = 2**31 - 1  # the largest value of an INTEGER id column (PostgreSQL int4)
-
-
-class IdConverter(IntegerConverter):
-    """``<int:...>`` URL parts stop at the largest id: beyond it the route does not match
-    (404) instead of the database driver failing on an out-of-range number (500)."""
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 talisman = Talisman()

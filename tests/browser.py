@@ -105,10 +105,10 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         context = browser.new_context(
             viewport=viewport, is_mobile=viewport["width"] < 600, **context_options
         )
+        contexts.append(context)
         context.set_default_timeout(10_000)
         # The page's clock is the app's: a tap logged offline carries the pinned day.
         context.clock.install(time=app_clock.now())
-        contexts.append(context)
         return context.new_page()
 
     yield _open

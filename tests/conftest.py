@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -50,7 +51,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    # A TERM (a cancelled CI job) unwinds like Ctrl+C, so fixtures stop their servers.
+    signal.signal(signal.SIGTERM, _interrupt)
     config.pinned_now = app_clock.parse_instant(config.getoption("--now"))  # type: ignore[attr-defined]
     app_clock.pin(config.pinned_now)  # type: ignore[attr-defined]
 

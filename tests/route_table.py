@@ -7,9 +7,10 @@ which methods it answers, and who its rightful users are.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
+from homeprogram.models.base import utcnow
 from tests.world import P256DH, PERSONAS, World
 
 PUBLIC = frozenset({"*"})  # anyone, signed in or not
@@ -153,6 +154,7 @@ TABLE: dict[str, Entry] = {
         PUBLIC,
         data=lambda w: {"email": "no@x.test", "password": "wrong"},
         ok=frozenset({200, 302, 401}),
+        query=("next",),
     ),
     "auth.logout": Entry(("POST",), ANY_USER, to_login=True),
     "auth.signup": Entry(
@@ -234,7 +236,10 @@ TABLE: dict[str, Entry] = {
     # programs (therapist)
     "programs.picker": Entry(("GET",), CHILD_STAFF, args=_child, query=("q",)),
     "programs.add_activity_form": Entry(
-        ("GET",), CHILD_STAFF, args=lambda w: {**_child(w), "activity_id": w["activity"].id}
+        ("GET",),
+        CHILD_STAFF,
+        args=lambda w: {**_child(w), "activity_id": w["activity"].id},
+        query=("activity_id",),
     ),
     "programs.add_activity": Entry(("POST",), CHILD_STAFF, args=_child, data=_add_activity),
     "programs.estimate_preview": Entry(("POST",), CHILD_STAFF, args=_child, data=_add_activity),
@@ -338,12 +343,12 @@ TABLE: dict[str, Entry] = {
         ("GET",), frozenset({"therapist"}), args=lambda w: {"message_id": w["message"].id}
     ),
     # caregiver
-    "caregiver.today": Entry(("GET",), CAREGIVERS),
+    "caregiver.today": Entry(("GET",), CAREGIVERS, query=("child",)),
     "caregiver.child_today": Entry(("GET",), FAMILY, args=_child),
     "caregiver.card": Entry(
         ("GET",), FAMILY, args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id}
     ),
-    "caregiver.week": Entry(("GET",), FAMILY, args=_child),
+    "caregiver.week": Entry(("GET",), FAMILY, args=_child, query=("start",)),
     "caregiver.log_done": Entry(
         ("POST",),
         FAMILY,
@@ -442,7 +447,7 @@ TABLE: dict[str, Entry] = {
         data=lambda w: {
             "client_id": str(uuid.uuid4()),
             "assignment_id": w["home"].id,
-            "occurred_at": datetime.now(UTC).isoformat(),
+            "occurred_at": utcnow().isoformat(),
             "minutes": 5,
             "response": "easy",
             "note": "ok",

@@ -340,3 +340,21 @@ def test_classroom_only_strategy_is_not_home_adherence(session, factory):
     result = child_adherence(session, child.id, date(2026, 3, 2), date(2026, 3, 8))
     assert result.total.expected == 7
     assert [c.current_id for c in result.chains] == [home.id]
+
+
+def test_a_paused_classroom_only_strategy_breaks_nothing(session, factory):
+    """Pausing a classroom-only strategy (then resuming it) leaves the family's figures as
+    they were: the pause of a strategy the engine leaves out is left out with it."""
+    child = _child(factory)
+    classroom = factory.assignment(child, start_date=MON - 14 * DAY, setting="classroom")
+    home = factory.assignment(child, start_date=MON - 14 * DAY, setting="both")
+    log(session, home, MON)
+    pause(session, classroom, MON + DAY, MON + 2 * DAY)  # paused, then resumed
+    pause(session, classroom, MON + 4 * DAY, None)  # paused again, still paused
+    result = adherence.child_adherence(session, child.id, MON, SUN)
+    assert result.total == Tally(expected=7, done=1, extra=0)
+    assert [c.current_id for c in result.chains] == [home.id]
+    overview = adherence.overview_on(session, child.id, SUN + DAY)
+    assert overview.last_7 == Tally(expected=7, done=1, extra=0)
+    flags = adherence.adherence_flags_on(session, child.id, SUN + DAY)
+    assert flags == [adherence.LOW_ADHERENCE, adherence.NO_RECENT_LOGS]

@@ -27,9 +27,16 @@ def setup(factory, session):
     return child, old, new
 
 
-def test_adherence_shape_per_assignment_and_overall(client, login, setup):
-    """The API returns expected, done, extra and rate overall and per prescription."""
+def test_adherence_shape_per_assignment_and_overall(factory, session, client, login, setup):
+    """The API returns expected, done, extra and rate overall and per prescription; extra
+    sessions never count as done, per prescription as overall."""
     child, old, new = setup
+    beads = factory.assignment(
+        child, factory.activity(title="Ball toss"), start_date=MON, days_of_week=[0, 2, 4]
+    )
+    log(session, beads, MON + timedelta(days=2))
+    log(session, beads, MON + timedelta(days=2))  # extra: Wednesday asks for one
+    log(session, beads, MON + timedelta(days=5))  # extra: nothing planned on Saturday
     login("ot@example.org")
     response = client.get(
         URL.format(child.id), query_string={"from": "2026-03-02", "to": "2026-03-08"}
@@ -38,12 +45,20 @@ def test_adherence_shape_per_assignment_and_overall(client, login, setup):
     body = response.get_json()
     assert body["from"] == "2026-03-02" and body["to"] == "2026-03-08"
     assert body["timezone"] == "America/Chicago"
-    assert body["overall"] == {"expected": 3 + 4 * 2, "done": 3, "extra": 1, "rate": 3 / 11}
-    [item] = body["assignments"]
-    assert item["assignment_id"] == new.id
-    assert item["assignment_ids"] == [old.id, new.id]
-    assert item["activity_title"] == "Threading beads"
-    assert item["expected"] == 11
+    assert body["overall"] == {"expected": 11 + 3, "done": 3 + 1, "extra": 1 + 2, "rate": 4 / 14}
+    threading, ball = body["assignments"]
+    assert threading["assignment_id"] == new.id
+    assert threading["assignment_ids"] == [old.id, new.id]
+    assert threading["activity_title"] == "Threading beads"
+    tally = ("expected", "done", "extra", "rate")
+    assert {k: threading[k] for k in tally} == {
+        "expected": 11,
+        "done": 3,
+        "extra": 1,
+        "rate": 3 / 11,
+    }
+    assert ball["assignment_ids"] == [beads.id]
+    assert {k: ball[k] for k in tally} == {"expected": 3, "done": 1, "extra": 2, "rate": 1 / 3}
 
 
 def test_rate_is_null_when_nothing_expected(client, login, setup):
@@ -148,3 +163,20 @@ def test_adherence_is_in_the_openapi_document(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "get" in doc["paths"]["/api/v1/children/{child_id}/adherence"]
     assert "Adherence" in doc["components"]["schemas"]
+
+
+def test_a_paused_classroom_only_strategy_keeps_the_figures(factory, session, client, login, setup):
+    """A paused classroom-only strategy answers 200 with the family's figures alone."""
+    from tests.adherence_helpers import pause
+
+    child, _old, new = setup
+    school = factory.assignment(child, start_date=MON, setting="classroom")
+    pause(session, school, MON + timedelta(days=1), None)
+    login("ot@example.org")
+    response = client.get(
+        URL.format(child.id), query_string={"from": "2026-03-02", "to": "2026-03-08"}
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["overall"] == {"expected": 11, "done": 3, "extra": 1, "rate": 3 / 11}
+    assert [item["assignment_id"] for item in body["assignments"]] == [new.id]

@@ -1,15 +1,20 @@
 """The dashboard's per-day cache (``adherence_day``): whatever is written, the figures it
 gives are the engine's, computed afresh."""
 
+import queue
 import threading
+import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import create_engine, event, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from homeprogram.db import make_engine
 from homeprogram.models import AdherenceDay, Assignment, AssignmentPause, CompletionLog
+from homeprogram.models.base import utcnow
 from homeprogram.services import adherence
 from tests.adherence_helpers import log, pause
 from tests.conftest import POSTGRES_URL
@@ -67,9 +72,7 @@ def test_first_view_fills_the_cache_with_the_engines_figures(factory, session):
 WRITES = {
     "log on a past day": lambda s, a, entry: log(s, a, TODAY - 10 * DAY),
     "log undone": lambda s, a, entry: s.execute(
-        update(CompletionLog)
-        .where(CompletionLog.id == entry.id)
-        .values(deleted_at=datetime.now(UTC))
+        update(CompletionLog).where(CompletionLog.id == entry.id).values(deleted_at=utcnow())
     ),
     "log moved to another day": lambda s, a, entry: s.execute(
         update(CompletionLog)
@@ -190,7 +193,7 @@ def test_dashboard_page_fills_the_cache_and_stays_right_after_a_log(
     org = factory.org()
     therapist = factory.therapist(org, email="ot@example.org")
     child = factory.child(org, therapist=therapist, name="Ana")
-    today = adherence.local_today(child.timezone, datetime.now(UTC))
+    today = adherence.local_today(child.timezone, utcnow())
     a = factory.assignment(child, start_date=today - 30 * DAY)
     login("ot@example.org")
     assert "0%" in client.get("/dashboard").get_data(as_text=True)
@@ -201,55 +204,92 @@ def test_dashboard_page_fills_the_cache_and_stays_right_after_a_log(
     assert "100%" in page
 
 
-@pytest.mark.skipif(not POSTGRES_URL, reason="row locks: PostgreSQL")
-def test_a_log_written_during_a_refill_is_not_lost(factory, session, database_url):
-    """The refill locks the children FOR SHARE before reading; the log trigger waits for
-    that lock, then deletes what the refill stored, so the next view recomputes the day."""
+def _new_log(assignment: Assignment, day: date) -> CompletionLog:
+    return CompletionLog(
+        client_id=str(uuid.uuid4()),
+        assignment_id=assignment.id,
+        child_id=assignment.child_id,
+        occurred_at=datetime(day.year, day.month, day.day, 23, tzinfo=UTC),
+        local_date=day,
+    )
+
+
+def _backend_pid(connection) -> int:
+    return connection.connection.dbapi_connection.info.backend_pid
+
+
+def _wait_until_blocked(engine, waiter: "queue.Queue[int]", holder: int) -> None:
+    """Until PostgreSQL shows the backend put in ``waiter`` waiting for a lock that the
+    backend ``holder`` holds (pg_stat_activity, pg_blocking_pids); fails after 10 s."""
+    pid = waiter.get(timeout=10)
+    with engine.connect() as watch:
+        for _ in range(500):
+            row = watch.execute(
+                text(
+                    "SELECT wait_event_type, pg_blocking_pids(pid) "
+                    "FROM pg_stat_activity WHERE pid = :pid"
+                ),
+                {"pid": pid},
+            ).one()
+            if row[0] == "Lock" and holder in row[1]:
+                return
+            time.sleep(0.02)
+    pytest.fail(f"backend {pid} was never seen waiting for {holder}: {row}")
+
+
+def test_a_log_written_during_a_refill_waits_for_it_and_is_not_lost(factory, session, database_url):
+    """A log written while a view refills the cache waits for the refill's lock (PostgreSQL:
+    the log trigger's FOR NO KEY UPDATE waits on the refill's FOR SHARE, as pg_stat_activity
+    shows; SQLite: the refill's write transaction shuts other writers out), then deletes the
+    day the refill stored: the next view recomputes it with the log."""
     child = _child(factory)
     a = factory.assignment(child, start_date=TODAY - 50 * DAY)
     day = TODAY - 3 * DAY
-    engine = create_engine(database_url)
-    refill = engine.connect()
+    engine = make_engine(database_url)
+    waiter: queue.Queue[int] = queue.Queue()
+
+    def write_log(bind=engine) -> None:
+        with Session(bind) as s:
+            if POSTGRES_URL:
+                waiter.put(_backend_pid(s.connection()))
+            s.add(_new_log(a, day))
+            s.commit()
+
+    writer = threading.Thread(target=write_log, daemon=True)
+    refilling = threading.Event()
+
+    def during_the_refill(conn, cursor, statement, *_):
+        if refilling.is_set() or not statement.startswith("INSERT INTO adherence_day"):
+            return
+        refilling.set()  # the refill has read the day and is about to store it, lock held
+        if POSTGRES_URL:
+            writer.start()
+            _wait_until_blocked(engine, waiter, holder=_backend_pid(conn))
+            return
+        impatient = create_engine(database_url, connect_args={"timeout": 0})
+        try:  # a writer that gives up at once instead of waiting for the lock
+            with pytest.raises(OperationalError, match="database is locked"):
+                write_log(impatient)
+        finally:
+            impatient.dispose()
+
+    event.listen(engine, "before_cursor_execute", during_the_refill)
     try:
-        refill_tx = refill.begin()
-        refill.execute(text("SELECT id FROM child WHERE id = :c FOR SHARE"), {"c": child.id})
-        # What the refill computed from its snapshot, before the log: nothing done that day.
-        refill.execute(
-            text(
-                "INSERT INTO adherence_day (child_id, local_date, expected, done, extra) "
-                "VALUES (:c, :d, 1, 0, 0)"
-            ),
-            {"c": child.id, "d": day},
-        )
-        written = threading.Event()
-        at = datetime(day.year, day.month, day.day, 23, tzinfo=UTC)
-
-        def write_log() -> None:
-            with Session(engine) as s:
-                s.add(
-                    CompletionLog(
-                        client_id=str(uuid.uuid4()),
-                        assignment_id=a.id,
-                        child_id=child.id,
-                        occurred_at=at,
-                        local_date=day,
-                    )
-                )
-                s.commit()
-            written.set()
-
-        writer = threading.Thread(target=write_log)
-        writer.start()
-        waited = not written.wait(0.5)
-        refill_tx.commit()
-        writer.join(10)
-        assert waited, "the log's trigger should wait for the refill's lock"
-        assert written.is_set()
+        with Session(engine) as view:
+            before = adherence.overview_on(view, child.id, TODAY)  # the first view: a refill
+        assert refilling.is_set(), "the first view should have refilled the cache"
+        assert before.last_14 == adherence.Tally(expected=14)  # computed without the log
+        if POSTGRES_URL:
+            writer.join(10)
+            assert not writer.is_alive()
+        else:
+            write_log()
     finally:
-        refill.close()
+        event.remove(engine, "before_cursor_execute", during_the_refill)
         engine.dispose()
     assert session.scalar(select(AdherenceDay).where(AdherenceDay.local_date == day)) is None
     assert _shown(session, child.id) == _fresh(session, child.id)
+    assert _shown(session, child.id)["last_14"] == adherence.Tally(expected=14, done=1)
 
 
 def test_the_job_fills_every_childs_days_in_batches(factory, session, app):

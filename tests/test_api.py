@@ -395,3 +395,28 @@ def test_loading_the_signed_in_user_takes_one_query(app, client, factory, login)
         me = client.get("/api/v1/me").json
     assert me["roles"] == ["caregiver"]
     assert counter.count == 1, "\n".join(counter.statements)
+
+
+def test_method_not_allowed_says_which_methods_are(client):
+    """A 405, from the API (problem details) or a page, lists the allowed methods in Allow."""
+    api = client.open("/api/v1/me", method="TRACE")
+    assert api.status_code == 405
+    assert api.content_type == PROBLEM
+    assert set(api.headers["Allow"].split(", ")) >= {"GET", "HEAD"}
+    page = client.open("/login", method="PUT")
+    assert page.status_code == 405
+    assert set(page.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_huge_id_in_an_api_path_is_404_for_every_method(client, factory, session):
+    """An id beyond any integer column names nothing: 404 for GET, PATCH and DELETE alike
+    (not 405 because another method's route shares the path)."""
+    fam = family(factory)
+    headers = _token(session, fam.caregiver)
+    for huge in ("2147483648", "9999999999", "275914704180", "9" * 30):
+        for method in ("GET", "PATCH", "DELETE"):
+            response = client.open(
+                f"/api/v1/logs/{huge}", method=method, headers=headers, json={"note": "x"}
+            )
+            assert response.status_code == 404, (huge, method)
+            assert response.content_type == PROBLEM

@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from homeprogram.extensions import db
 from homeprogram.models import AuditEvent, CoachingNote, CompletionLog, Organization
@@ -16,6 +16,7 @@ from homeprogram.services import logs
 from homeprogram.services import today as plans
 from homeprogram.services.audit import Actor
 from tests.caregiver_setup import family, note
+from tests.db_state import contents
 
 HX = {"HX-Request": "true"}
 
@@ -41,7 +42,7 @@ def test_today_groups_cards_by_routine_anchor(client, factory, login):
     assert "Today with Sam" in page
     assert page.index("Morning") < page.index("Button practice") < page.index("Bedtime")
     assert page.index("Bedtime") < page.index("Squeeze the putty")
-    assert "5 minutes" in page and "10 reps, 2 times a day" in page
+    assert "5 minutes" in page and "10 reps, twice a day" in page
     assert "<details" in page and "Push the button." in page
     assert "data-offline-log" in page and 'name="client_id"' in page
 
@@ -86,23 +87,59 @@ def test_done_logs_at_once_and_returns_the_card(client, factory, login, session)
     assert stored[0].local_date == fam.today
 
 
-def test_double_tap_with_one_client_id_stores_one_log(client, factory, login, session):
-    """Two taps sending the card's client_id (even with different times) store one log."""
+def _tap(client, fam, client_id, occurred_at, headers=HX):
+    return client.post(
+        f"/children/{fam.child.id}/logs",
+        data={
+            "assignment_id": fam.morning.id,
+            "client_id": client_id,
+            "occurred_at": occurred_at.isoformat(),
+        },
+        headers=headers,
+    )
+
+
+def test_a_retried_tap_stores_one_log(client, factory, login, session):
+    """The same tap sent twice (one client_id, one tap time: a retry) stores one log."""
     fam = family(factory)
     login(fam.caregiver.email)
-    client_id = str(uuid.uuid4())
-    now = utcnow()
-    for offset in (0, 2):
-        response = client.post(
-            f"/children/{fam.child.id}/logs",
-            data={
-                "assignment_id": fam.morning.id,
-                "client_id": client_id,
-                "occurred_at": (now - timedelta(seconds=offset)).isoformat(),
-            },
-            headers=HX,
-        )
-        assert response.status_code == 200
+    client_id, tapped = str(uuid.uuid4()), utcnow()
+    for _ in range(2):
+        assert _tap(client, fam, client_id, tapped).status_code == 200
+    assert len(_logs(session)) == 1
+
+
+def test_another_tap_under_a_used_client_id_is_refused_and_says_so(client, factory, login, session):
+    """A tap that reuses another tap's client_id (another tap time) is not saved and not
+    shown as saved: 409 with the reason for htmx, a message on the today page without it;
+    the first log stays the only one."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    client_id, tapped = str(uuid.uuid4()), utcnow()
+    assert _tap(client, fam, client_id, tapped).status_code == 200
+    before = contents(session)
+    refused = _tap(client, fam, client_id, tapped + timedelta(minutes=5))
+    assert refused.status_code == 409
+    why = "Not saved: another session is already stored under this tap&#39;s code."
+    assert why in refused.get_data(as_text=True)
+    plain = _tap(client, fam, client_id, tapped + timedelta(minutes=6), headers={})
+    assert plain.status_code == 302
+    page = client.get(plain.headers["Location"]).get_data(as_text=True)
+    assert f'<p class="flash flash-error">{why}' in page
+    assert [log.occurred_at == tapped for log in _logs(session)] == [True]
+    assert contents(session) == before
+
+
+def test_a_form_without_javascript_sent_twice_stores_one_log(client, factory, login, session):
+    """Without JavaScript the form carries the id the server wrote and no tap time: the same
+    form sent twice (a double click) is one tap, one log, and no "not saved" message."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    form = {"assignment_id": fam.morning.id, "client_id": str(uuid.uuid4())}
+    for _ in range(2):
+        response = client.post(f"/children/{fam.child.id}/logs", data=form)
+        assert response.status_code == 302
+    assert "flash-error" not in client.get(response.headers["Location"]).get_data(as_text=True)
     assert len(_logs(session)) == 1
 
 
@@ -164,9 +201,11 @@ def test_undo_is_offered_for_the_day_only(client, factory, login, session):
             user_id=fam.caregiver.id,
         )
     login(fam.caregiver.email)
+    before = contents(session)
     assert (
         client.post(f"/children/{fam.child.id}/logs/{log.id}/undo", headers=HX).status_code == 404
     )
+    assert contents(session) == before
 
 
 def test_details_update_the_same_log(client, factory, login, session):
@@ -207,6 +246,7 @@ def test_bad_details_keep_input_and_explain(client, factory, login, session):
     log = _logs(session)[0]
     prefix = f"log{log.id}-"
     data = {prefix + "minutes": "900", prefix + "note": "kept text"}
+    before = contents(session)
     body = client.post(
         f"/children/{fam.child.id}/logs/{log.id}/details", data=data, headers=HX
     ).get_data(as_text=True)
@@ -214,7 +254,7 @@ def test_bad_details_keep_input_and_explain(client, factory, login, session):
     assert "kept text" in body
     page = client.post(f"/children/{fam.child.id}/logs/{log.id}/details", data=data)
     assert page.status_code == 400
-    assert _logs(session)[0].minutes is None
+    assert contents(session) == before
 
 
 class _DetailsForms(HTMLParser):
@@ -346,6 +386,7 @@ def test_caregiver_never_sees_another_family(client, factory, login, session):
     other = family(factory)  # a second family, in another clinic
     coaching = note(session, other.child)
     login(fam.caregiver.email)
+    before = contents(session)
     cid = other.child.id
     assert client.get(f"/children/{cid}/today").status_code == 404
     assert client.get(f"/children/{cid}/week").status_code == 404
@@ -358,7 +399,7 @@ def test_caregiver_never_sees_another_family(client, factory, login, session):
         headers=HX,
     )
     assert response.status_code == 404
-    assert session.scalar(select(func.count()).select_from(CompletionLog)) == 0
+    assert contents(session) == before
 
 
 def test_therapist_and_teacher_are_not_caregivers(client, factory, login):
@@ -383,6 +424,27 @@ def test_child_switcher_with_several_children(client, factory, login, session):
     # Ana sorts first by name, so /today opens on her.
     assert "Today with Ana" in page
     assert "Today with Sam" in client.get(f"/children/{fam.child.id}/today").get_data(as_text=True)
+
+
+def test_each_child_has_its_own_today_address(client, factory, login, session):
+    """/children/<id>/today is that child's page; /today?child=<id> (the link in reminders
+    sent before) leads there; /today names its child's own address; another family's
+    child, or a child id that is not one, answers 404."""
+    fam = family(factory)
+    other = family(factory)
+    sibling = factory.child(session.get(Organization, fam.child.organization_id), name="Ana")
+    factory.member(sibling, fam.caregiver, "caregiver")
+    login(fam.caregiver.email)
+    first = client.get("/today")
+    assert "Today with Ana" in first.get_data(as_text=True)
+    assert first.headers["Content-Location"] == f"/children/{sibling.id}/today"
+    legacy = client.get(f"/today?child={fam.child.id}")
+    assert legacy.status_code == 302
+    assert legacy.headers["Location"] == f"/children/{fam.child.id}/today"
+    page = client.get(legacy.headers["Location"]).get_data(as_text=True)
+    assert "Today with Sam" in page and "Today with Ana" not in page
+    for child in (str(other.child.id), "x", "", "-1", "2147483648", "99999999999999999999999", "٣"):
+        assert client.get("/today", query_string={"child": child}).status_code == 404, child
 
 
 def test_coaching_notes_show_until_dismissed(client, factory, login, session):
@@ -426,13 +488,12 @@ def test_week_counts_are_capped_per_assignment_and_day(session, factory):
     assert week.done_so_far == 2
     assert week.extra == 2
     rows = {row.title: row for row in week.rows}
-    cell = rows["Button practice"].cells[today.weekday()]
+    weekday = today.weekday()
+    cell = rows["Button practice"].cells[weekday]
     assert (cell.state, cell.done, cell.extra) == ("done", 1, 2)
-    assert rows["Squeeze the putty"].cells[today.weekday()].state == "partly"
-    if today.weekday() > 0:
-        assert rows["Button practice"].cells[0].state == "missed"
-    if today.weekday() < 6:
-        assert rows["Button practice"].cells[6].state == "upcoming"
+    # Whatever the weekday: the days before today were missed, the days after are to come.
+    states = [c.state for c in rows["Squeeze the putty"].cells]
+    assert states == ["missed"] * weekday + ["partly"] + ["upcoming"] * (6 - weekday)
 
 
 def test_week_page_in_plain_words(client, factory, login, session):
@@ -446,6 +507,35 @@ def test_week_page_in_plain_words(client, factory, login, session):
     assert re.search(rf"3 of {planned} planned sessions", page)
     assert "1 star this week" in page
     assert "Star: every planned session done" in page
+
+
+def test_week_marks_today_not_done_yet_apart_from_missed(client, factory, login):
+    """Today's unfinished cell reads "today, not done yet" with its own mark and legend
+    entry: it never looks like a missed day."""
+    fam = family(factory)
+    _log_on(fam, fam.bedtime, fam.today)  # 1 of 2: partly done, Button practice not yet
+    login(fam.caregiver.email)
+    page = client.get(f"/children/{fam.child.id}/week").get_data(as_text=True)
+    row = re.search(r'<th scope="row">Button practice</th>(.*?)</tr>', page, re.S).group(1)
+    cells = re.findall(
+        r'<td class="cell-(\w+)">\s*<span aria-hidden="true">(.*?)</span>\s*'
+        r'<span class="visually-hidden">(.*?)</span>',
+        row,
+    )
+    today = cells[fam.today.weekday()]
+    assert today[0] == "to_do" and today[2].lower() == "today, not done yet"
+    legend = dict(
+        (label.strip().lower(), mark)
+        for mark, label in re.findall(
+            r'<li><span class="cell-\w+">(.*?)</span>(.*?)</li>',
+            page.split('class="legend"')[1].split("</ul>")[0],
+        )
+    )
+    assert legend["today, not done yet"] == today[1]
+    assert legend["missed"] != today[1]
+    weekday = fam.today.weekday()  # the days before today, nothing logged: missed
+    assert [cell[:2] for cell in cells[:weekday]] == [("missed", legend["missed"])] * weekday
+    assert [cell[0] for cell in cells[weekday + 1 :]] == ["upcoming"] * (6 - weekday)
 
 
 def test_not_scheduled_days_are_marked_as_such(session, factory):

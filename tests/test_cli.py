@@ -1,12 +1,25 @@
 """The homeprogram command: demo seeding, users, passwords, configuration files."""
 
 import os
+import socket
+import sqlite3
 import stat
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+import requests
+from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from homeprogram import clock
 from homeprogram.models import Child, Organization, User, UserSession
 from homeprogram.services import demo
+from tests.conftest import POSTGRES_URL
 
 
 def test_demo_seeds_once(runner, session):
@@ -117,3 +130,262 @@ def test_demo_has_programs_history_and_flags(runner, client, session):
     client.post("/login", data={"email": demo.LOGINS[0][1], "password": demo.LOGINS[0][2]})
     dashboard = client.get("/dashboard").get_data(as_text=True)
     assert dashboard.index("Tobi") < dashboard.index("Sam")  # who needs attention comes first
+
+
+# --- bad input and broken surroundings: one clear line, a non-zero status, nothing changed ---
+
+HOMEPROGRAM = str(Path(sys.executable).with_name("homeprogram"))
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _unreachable_postgres() -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/homeprogram"
+
+
+def homeprogram(
+    *args: str, instance: Path, database_url: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``homeprogram`` command as a person would: its own process, real
+    exit status and stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEPROGRAM_")}
+    env["HOMEPROGRAM_INSTANCE_PATH"] = str(instance)
+    env["HOMEPROGRAM_SECRET_KEY"] = "cli-test-secret-key"
+    env[clock.ENVIRONMENT_VARIABLE] = clock.now().isoformat()  # the test's pinned clock
+    env.pop("DATABASE_URL", None)
+    if database_url is not None:
+        env["HOMEPROGRAM_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [HOMEPROGRAM, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert result.returncode != 0, result
+    # The pinned clock announces itself (tests only); everything else is the one line.
+    lines = [
+        line
+        for line in result.stderr.splitlines()
+        if line.strip() and not line.startswith("clock pinned:")
+    ]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def _user_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--email", "not-an-email", "email"),
+        ("--email", "ot@", "email"),
+        ("--timezone", "Mars/Olympus", "timezone"),
+        ("--timezone", "", "timezone"),
+    ],
+)
+def test_create_user_refuses_a_bad_email_or_time_zone(runner, session, option, value, field):
+    """create-user with a malformed email or an unknown time zone says which and creates
+    nothing: no account that can log in, no organization."""
+    values = {"--email": "ot@example.org", "--timezone": "Europe/Berlin", option: value}
+    args = ["create-user", "--name", "O T", "--org", "Clinic", "--password", "a-long-passphrase"]
+    for name, given in values.items():
+        args += [name, given]
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert field in result.output and "Traceback" not in result.output
+    assert _user_count(session) == 0
+    assert session.scalar(select(func.count()).select_from(Organization)) == 0
+
+
+def test_create_user_accepts_a_real_time_zone(runner, session):
+    """A valid email and IANA time zone make the account, with that time zone."""
+    result = runner.invoke(
+        args=[
+            *("create-user", "--email", "OT@Example.org", "--name", "O T", "--org", "Clinic"),
+            *("--timezone", "America/New_York", "--password", "a-long-passphrase"),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User))
+    assert (user.email, user.timezone) == ("ot@example.org", "America/New_York")
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path):
+    """`serve` on a taken port: one line naming the port and --port, exit 1, and not even a
+    database created (the port is taken before anything is changed)."""
+    database = tmp_path / "serve.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = homeprogram(
+            "serve",
+            "--port",
+            str(port),
+            "--no-scheduler",
+            instance=tmp_path / "instance",
+            database_url=f"sqlite:///{database}",
+        )
+    assert_one_line_error(result, str(port), "in use", "--port")
+    assert not database.exists()
+
+
+def test_serve_creates_the_database_and_answers_on_its_port(tmp_path):
+    """`serve --port N` on a new instance creates the database and answers on port N."""
+    instance = tmp_path / "instance"
+    port = _closed_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOMEPROGRAM_")}
+    env.update(
+        HOMEPROGRAM_INSTANCE_PATH=str(instance),
+        HOMEPROGRAM_SECRET_KEY="cli-test-secret-key",
+        HOMEPROGRAM_NOW=clock.now().isoformat(),
+    )
+    server = subprocess.Popen(
+        [HOMEPROGRAM, "serve", "--port", str(port), "--no-scheduler", "--threads", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.communicate()[0]
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, "serve did not answer"
+            time.sleep(0.2)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert f"Serving on http://127.0.0.1:{port}" in output
+    assert (instance / "homeprogram.sqlite3").is_file()
+
+
+def test_demo_on_a_port_in_use_says_so_before_seeding(tmp_path):
+    """`demo --port N` on a taken port: one line, and the demo data is not seeded."""
+    database = tmp_path / "demo.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = homeprogram(
+            "demo",
+            "--port",
+            str(port),
+            instance=tmp_path / "i",
+            database_url=f"sqlite:///{database}",
+        )
+    assert_one_line_error(result, str(port), "--port")
+    assert not database.exists()
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve", "--no-scheduler"]])
+def test_unreachable_database_is_one_line(tmp_path, command):
+    """`serve` or `db upgrade` with a database server that does not answer: one line that
+    names the database (without a password) and the variable to check."""
+    url = _unreachable_postgres().replace("postgres@", "postgres:s3cret@")
+    result = homeprogram(*command, instance=tmp_path / "instance", database_url=url)
+    line = assert_one_line_error(result, "HOMEPROGRAM_DATABASE_URL", "127.0.0.1")
+    assert "s3cret" not in line
+
+
+def _sqlite_file(path: Path) -> str:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE kept (x INTEGER)")
+        conn.commit()
+    return f"sqlite:///{path}"
+
+
+def _unwritable_targets(tmp_path: Path) -> list[Path]:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    targets = [blocker / "backup.sqlite3"]  # a file where a folder should be
+    if Path("/proc/self").exists():
+        targets.append(Path("/proc/homeprogram-backup.sqlite3"))  # refused even to root
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    if not os.access(readonly, os.W_OK):  # root may write anyway
+        targets.append(readonly / "backup.sqlite3")
+    return targets
+
+
+def test_backup_to_an_unwritable_path_is_one_line(tmp_path):
+    """`backup` where nothing can be written: one line naming the path, exit non-zero, and
+    no partial file left behind."""
+    url = _sqlite_file(tmp_path / "live.sqlite3")
+    for target in _unwritable_targets(tmp_path):
+        result = homeprogram("backup", str(target), instance=tmp_path / "i", database_url=url)
+        assert_one_line_error(result, str(target.parent))
+        assert not target.exists()
+        assert not target.with_name(target.name + ".partial").exists()
+    assert sorted(p.name for p in tmp_path.glob("live.sqlite3*"))[0] == "live.sqlite3"
+
+
+@pytest.fixture
+def empty_database_url(tmp_path):
+    """A database with no tables at all: a new PostgreSQL database, or None for the default
+    SQLite file of a new instance folder."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"hp_empty_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+CREATE_ARGS = (
+    *("create-user", "--email", "ot@example.org", "--name", "O T", "--org", "Clinic"),
+    *("--password", "a-long-passphrase"),
+)
+
+
+def test_commands_on_a_new_database_say_to_run_db_upgrade(tmp_path, empty_database_url):
+    """On a new instance (no tables yet) create-user, reset-password, library sync and
+    scheduler say in one line to run `homeprogram db upgrade`, and create nothing; after
+    it, create-user works."""
+    instance = tmp_path / "new-instance"
+    for command in (
+        CREATE_ARGS,
+        ("reset-password", "--email", "ot@example.org", "--password", "a-long-passphrase"),
+        ("library", "sync"),
+        ("scheduler",),
+    ):
+        result = homeprogram(*command, instance=instance, database_url=empty_database_url)
+        assert_one_line_error(result, "homeprogram db upgrade")
+    if empty_database_url is None:
+        assert not (instance / "homeprogram.sqlite3").exists()
+    else:
+        engine = create_engine(empty_database_url)
+        with engine.connect() as conn:
+            assert inspect(conn).get_table_names() == []
+        engine.dispose()
+    upgraded = homeprogram("db", "upgrade", instance=instance, database_url=empty_database_url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    created = homeprogram(*CREATE_ARGS, instance=instance, database_url=empty_database_url)
+    assert created.returncode == 0, created.stderr
+    assert "Created ot@example.org" in created.stdout

@@ -1,12 +1,14 @@
 """Hostile input against every form, query and API endpoint (hypothesis).
 
 For each route of the route table, as its rightful user: random and hostile values (huge
-strings, control characters, NUL, wrong types, HTML and SQL fragments, repeated keys).
+strings, control characters, NUL, wrong types, HTML and SQL fragments, repeated keys,
+integers beyond 32 and 64 bits, dates and times at the ends of the calendar).
 Properties: never a 5xx; a rejected request (4xx) stores nothing; markup sent in is never
 reflected unescaped.
 """
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,15 +38,48 @@ WEIRD = [
     "1e309",
     "NaN",
     "99999999999999999999",
+    "\u00b2",  # a digit to str.isdigit(), not to int()
     "[]",
     "{}",
     "null",
     "true",
 ]
 
-CONSTANTS = [*MARKUP, *SQL, *WEIRD, "x" * 100_000]
+# Beyond PostgreSQL's INTEGER (ids and counts), beyond BIGINT and SQLite's INTEGER, and
+# the calendar's first and last days, which date arithmetic (a week, a range) overflows.
+BIG_INTEGERS = [2**31, 2**63, -(2**63) - 1, 10**23]
+CALENDAR_ENDS = [
+    "9999-12-31",
+    "0001-01-01",
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+]
+RANGE = [*(str(n) for n in BIG_INTEGERS), *CALENDAR_ENDS]
+
+CONSTANTS = [*MARKUP, *SQL, *WEIRD, *RANGE, "x" * 100_000]
 # Tried in each field alone, the others valid, so the value reaches the service and database.
 SHARP = ["a\x00b", MARKUP[1], "x" * 100_000, "1e309", "\u202e\u0000"]
+
+
+def _range_values(valid: Any) -> list[Any]:
+    """The out-of-range values worth sending alone in a field whose valid value is
+    ``valid``: numbers to a number, dates to a date, both to an empty (optional) field.
+    (Every field also gets every one of them in ``CONSTANTS``, all fields at once.)"""
+    if isinstance(valid, list):
+        return sorted({v for item in valid for v in _range_values(item)}, key=RANGE.index)
+    if isinstance(valid, int) and not isinstance(valid, bool):
+        return [*BIG_INTEGERS, *(str(n) for n in BIG_INTEGERS)]
+    if not isinstance(valid, str):
+        return []
+    if valid == "":
+        return RANGE
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T.*)?", valid):
+        return CALENDAR_ENDS
+    if re.fullmatch(r"[-+]?[0-9]+", valid):
+        return [str(n) for n in BIG_INTEGERS]
+    return []
+
+
 hostile_text = st.one_of(
     st.sampled_from(MARKUP + SQL + WEIRD),
     st.text(max_size=40),
@@ -159,6 +194,9 @@ def test_hostile_form_posts(endpoint, app, factory, session):
     for constant in SHARP:
         for k in base:
             check({**base, k: constant})
+    for k, valid in base.items():
+        for value in _range_values(valid):
+            check({**base, k: value})
 
     @FUZZ
     @given(values=st.fixed_dictionaries({k: form_value for k in base}), extra=form_value)
@@ -187,6 +225,9 @@ def test_hostile_query_strings(endpoint, app, factory, session):
 
     for constant in CONSTANTS:
         check({k: constant for k in entry.query})
+    for constant in [*SHARP, *RANGE]:
+        for k in entry.query:
+            check({k: constant})
 
     @FUZZ
     @given(values=st.fixed_dictionaries({k: form_value for k in entry.query}))
@@ -213,9 +254,7 @@ def test_hostile_json_bodies(endpoint, app, factory, session):
     url = _url(app, endpoint, world)
     method = next(m for m in entry.methods if m != "GET")
 
-    @FUZZ
-    @given(body=json_value)
-    def run(body: Any) -> None:
+    def check(body: Any) -> None:
         before = _counts(session)
         response = client.open(
             url, method=method, data=json.dumps(body), content_type="application/json"
@@ -224,5 +263,16 @@ def test_hostile_json_bodies(endpoint, app, factory, session):
         if response.status_code >= 400:
             assert response.content_type == "application/problem+json"
             assert _counts(session) == before
+
+    # Numbers beyond any integer column and calendar ends in each field, the others valid.
+    base = entry.data(world)
+    for k in base:
+        for value in [*BIG_INTEGERS, *RANGE]:
+            check({**base, k: value})
+
+    @FUZZ
+    @given(body=json_value)
+    def run(body: Any) -> None:
+        check(body)
 
     run()

@@ -7,24 +7,34 @@ skipped when it is absent.
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from homeprogram.models import CompletionLog
-from tests.browser import PHONE, LiveServer
+from homeprogram import clock as app_clock
+from homeprogram.extensions import db
+from homeprogram.models import CompletionLog, Organization
+from homeprogram.services import push, reminders
+from homeprogram.services.vapid import load_keys
+from tests.browser import PHONE, LiveServer, check_accessibility, screenshot
 from tests.caregiver_setup import family
 from tests.conftest import TEST_PASSWORD
+from tests.push_service import LocalPushService
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def phone(live_server: LiveServer, browser: Any) -> Iterator[Any]:
-    """A phone-sized browser context whose relative URLs go to the live server."""
+    """A phone-sized browser context whose relative URLs go to the live server; its pages'
+    clock is the app's (a tap's time must be the pinned day's, as on a real phone)."""
     context = browser.new_context(base_url=live_server.origin, viewport=PHONE, is_mobile=True)
+    context.clock.install(time=app_clock.now())
     try:
         yield context
     finally:
@@ -169,6 +179,7 @@ def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory
         is_mobile=True,
         service_workers="block",
     )
+    context.clock.install(time=app_clock.now())
     page = context.new_page()
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
@@ -273,3 +284,251 @@ def test_a_tap_after_the_session_ended_opens_the_login_page(phone, factory, sess
     session.expire_all()
     stored = session.scalars(select(CompletionLog)).all()
     assert [(log.assignment_id, log.deleted_at) for log in stored] == [(fam.morning.id, None)]
+
+
+def _kept_by_the_worker(page: Any, email: str) -> None:
+    """Sign in, then load today once more under the service worker, which keeps the page as
+    it was served (with the ids the server wrote into its forms)."""
+    _sign_in(page, email)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+
+
+def _tap_done(card: Any) -> None:
+    """Tap Done once and wait until the card takes a new tap: a second tap within 0.7 s is
+    the second half of a double tap, left out on purpose."""
+    from playwright.sync_api import expect
+
+    card.locator("[data-done-button]").click()
+    expect(card.locator("form[data-offline-log]")).not_to_have_attribute("data-busy", "1")
+
+
+def _queued(page: Any) -> int:
+    return page.evaluate("HPQueue.all().then(entries => entries.length)")
+
+
+def test_every_tap_online_or_offline_is_stored_once(phone, factory, session):
+    """Issue 14's repro: Done online on a twice-a-day card; the app opened again offline
+    from the phone; Done twice more on that card and once on another; back online: four
+    taps, four logs, each stored once."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _kept_by_the_worker(page, fam.caregiver.email)
+
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    _tap_done(bedtime)
+    expect(bedtime.locator(".card-status")).to_contain_text("1 of 2 done")
+
+    phone.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    morning = page.locator(f"#card-{fam.morning.id}")
+    _tap_done(bedtime)
+    _tap_done(bedtime)
+    _tap_done(morning)
+    expect(bedtime.locator("[data-pending-count]")).to_have_text("(2)")
+    expect(morning.locator("[data-pending]")).to_be_visible()
+    assert _queued(page) == 3
+
+    phone.set_offline(False)
+    assert _queue_drains(page)
+    expect(bedtime.locator(".card-status")).to_contain_text("+1 extra")
+    expect(morning.locator(".card-status")).to_contain_text("Done")
+    expect(page.locator("[data-rejected]:visible")).to_have_count(0)
+
+    session.expire_all()
+    stored = session.scalars(select(CompletionLog).order_by(CompletionLog.id)).all()
+    assert sorted(log.assignment_id for log in stored) == sorted(
+        [fam.bedtime.id] * 3 + [fam.morning.id]
+    )
+    assert len({log.client_id for log in stored}) == 4
+    assert all(log.deleted_at is None and log.local_date == fam.today for log in stored)
+    assert errors == []
+
+
+def test_a_card_tapped_offline_says_only_that_it_waits_on_the_phone(phone, factory):
+    """Offline, a tapped card's status is "saved on this phone, will sync", not "To do" beside
+    "Log an extra session"; its button says Done while sessions are still due, then offers
+    an extra session; after a reload from the phone it says the same."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    page = phone.new_page()
+    _kept_by_the_worker(page, fam.caregiver.email)
+    phone.set_offline(True)
+    bedtime = page.locator(f"#card-{fam.bedtime.id}")
+    label = bedtime.locator("[data-button-label]")
+    expect(bedtime.locator(".card-status")).to_contain_text("To do")
+
+    _tap_done(bedtime)
+    expect(bedtime.locator("[data-pending]")).to_contain_text("Saved on this phone, will sync.")
+    expect(bedtime.locator(".card-status")).to_be_hidden()
+    expect(bedtime).not_to_contain_text("To do", use_inner_text=True)
+    expect(label).to_have_text("Done")  # the second session of the day is still due
+
+    _tap_done(bedtime)
+    expect(bedtime.locator("[data-pending-count]")).to_have_text("(2)")
+    expect(label).to_have_text("Log an extra session")
+    expect(bedtime.locator(".card-status")).to_be_hidden()
+
+    page.reload()
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    expect(bedtime.locator("[data-pending]")).to_contain_text("Saved on this phone, will sync.")
+    expect(bedtime.locator(".card-status")).to_be_hidden()
+    expect(label).to_have_text("Log an extra session")
+    screenshot(page, "today-offline-taps")
+    check_accessibility(page, "today offline with taps on the phone")
+
+
+def test_a_refused_tap_is_not_counted_as_saved_and_says_why(phone, factory, session):
+    """A tap waiting on the phone whose client_id the server holds for another session (409)
+    is not saved and not counted as saved: its card says so and why, still after a reload
+    (it is not sent again), until the family dismisses it."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)
+    taken = str(uuid.uuid4())
+    earlier = app_clock.now() - timedelta(hours=1)
+    session.add(
+        CompletionLog(
+            client_id=taken,
+            assignment_id=fam.bedtime.id,
+            child_id=fam.child.id,
+            logged_by_id=fam.caregiver.id,
+            occurred_at=earlier,
+            local_date=fam.today,
+        )
+    )
+    session.commit()
+    page = phone.new_page()
+    _sign_in(page, fam.caregiver.email)
+    page.evaluate(
+        """([clientId, assignmentId, childId, userId]) => HPQueue.put({
+             client_id: clientId, assignment_id: assignmentId, child_id: childId,
+             user_id: userId, occurred_at: new Date().toISOString(),
+             queued_at: new Date().toISOString()})""",
+        [taken, fam.bedtime.id, fam.child.id, fam.caregiver.id],
+    )
+
+    page.reload()  # opening the app replays the queue
+    refused = page.locator(f"#card-{fam.bedtime.id} [data-rejected]")
+    expect(refused).to_be_visible()
+    expect(refused).to_contain_text(
+        "Not saved: another session is already stored under this tap's code."
+    )
+    expect(refused).to_contain_text("Tapped at")
+    page.reload()
+    expect(refused).to_be_visible()
+    screenshot(page, "today-refused-tap")
+    check_accessibility(page, "today with a refused tap")
+    session.expire_all()
+    assert len(session.scalars(select(CompletionLog)).all()) == 1
+
+    refused.get_by_role("button", name=re.compile("^OK")).click()
+    expect(refused).to_be_hidden()
+    assert _queued(page) == 0
+    page.reload()
+    expect(refused).to_be_hidden()
+    expect(page.locator(f"#card-{fam.bedtime.id} .card-status")).to_contain_text("1 of 2 done")
+
+
+def _reminder_as_received(app: Any, session: Any, fam: Any, tmp_path: Any) -> bytes:
+    """The reminder for ``fam.child`` as the phone receives it: sent by the reminder job
+    through the local push service, which decrypts it with the device's keys."""
+    session.add(reminders.default_plan(fam.caregiver.id, fam.child.id))
+    session.commit()
+    sender = push.PushSender(
+        keys=load_keys(tmp_path / "vapid", {}),
+        contact="mailto:ops@sunrise-therapy.org",
+        sleep=lambda _seconds: None,
+    )
+    slot = reminders.slot_instant(
+        fam.today, reminders.parse_hhmm("17:00"), ZoneInfo(fam.child.timezone)
+    )
+    with LocalPushService() as service:
+        device = service.device()
+        push.save_subscription(
+            session, fam.caregiver.id, device.subscription(), "Phone", allow_insecure=True
+        )
+        with app.app_context():
+            run = reminders.run_due_reminders(db.transaction, sender, slot)
+        assert run.sent == 1
+        [received] = service.received_by(device)
+    assert received.payload is not None
+    return received.payload
+
+
+def _until(page: Any, script: str, seconds: float = 10) -> Any:
+    """Evaluate ``script`` until it gives something truthy (or time is up: the last value)."""
+    deadline = time.monotonic() + seconds
+    value = page.evaluate(script)
+    while not value and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+        value = page.evaluate(script)
+    return value
+
+
+def test_a_reminder_opens_its_childs_today_offline(phone, live_server, factory, session, tmp_path):
+    """Two children; the family last opened the first one's today. A reminder for the second
+    arrives (the push, as the push service delivered it, handed to the service worker); later,
+    offline, its link opens the second child's today from the phone, not the first's, and
+    each child's address keeps its own page."""
+    from playwright.sync_api import expect
+
+    fam = family(factory)  # Sam
+    ana = factory.child(session.get(Organization, fam.child.organization_id), name="Ana")
+    factory.member(ana, fam.caregiver, "caregiver")  # Ana sorts first: /today is hers
+    payload = _reminder_as_received(live_server.app, session, fam, tmp_path)
+
+    phone.grant_permissions(["notifications"], origin=live_server.origin)
+    page = phone.new_page()
+    _kept_by_the_worker(page, fam.caregiver.email)
+    expect(page.locator("h1")).to_have_text("Today with Ana")
+
+    cdp = phone.new_cdp_session(page)
+    registrations: list[str] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda event: registrations.extend(r["registrationId"] for r in event["registrations"]),
+    )
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {
+            "origin": live_server.origin,
+            "registrationId": registrations[0],
+            "data": payload.decode(),
+        },
+    )
+    shown = _until(
+        page,
+        """navigator.serviceWorker.ready
+             .then((registration) => registration.getNotifications())
+             .then((shown) => shown.map((n) => n.data.url))""",
+    )
+    [url] = shown
+    # The worker fetches the reminder's page when the push arrives; give it the moment.
+    _until(
+        page,
+        f"""caches.open("hp-pages-v1").then((cache) => cache.match({url!r}))
+              .then((kept) => Boolean(kept))""",
+    )
+
+    phone.set_offline(True)
+    page.goto(url)  # where a tap on the notification leads
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    expect(page.locator("h1")).to_have_text("Today with Sam")
+    expect(page.locator(f"#card-{fam.bedtime.id}")).to_be_visible()
+    page.goto(f"/today?child={fam.child.id}")  # a reminder sent before this change
+    expect(page.locator("h1")).to_have_text("Today with Sam")
+    page.goto("/today")
+    expect(page.locator("h1")).to_have_text("Today with Ana")
+    page.goto(f"/children/{ana.id}/today")
+    expect(page.locator("h1")).to_have_text("Today with Ana")

@@ -1,5 +1,6 @@
 """Home programs: prescribing, versioning, pause/resume/end, load estimate, notes, handout."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,13 +10,13 @@ from homeprogram.models import (
     Assignment,
     AssignmentPause,
     AuditEvent,
-    CoachingNote,
     CompletionLog,
 )
 from homeprogram.models.base import utcnow
 from homeprogram.services import programs, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
+from tests.db_state import contents
 
 DAY = date(2026, 3, 2)  # a Monday
 
@@ -339,7 +340,9 @@ def test_pause_resume_end_through_the_page(client, login, session, setup):
     base = f"/children/{child.id}/program/{a.id}"
     assert client.post(f"{base}/pause").status_code == 302
     assert "paused" in client.get(f"/children/{child.id}").get_data(as_text=True)
+    before = contents(session)
     assert client.post(f"{base}/pause").status_code == 400  # already paused
+    assert contents(session) == before
     assert client.post(f"{base}/resume").status_code == 302
     assert _count(session, AssignmentPause) == 0  # paused and resumed the same day: no day paused
     assert client.post(f"{base}/end", data={"day": today.isoformat()}).status_code == 302
@@ -442,6 +445,7 @@ def test_bad_input_is_refused_with_a_field_message(
         change["end_date"] = (today - timedelta(days=1)).isoformat()
     if change.get("start_date") == "PAST":
         change["start_date"] = (today - timedelta(days=3)).isoformat()
+    before = contents(session)
     response = client.post(
         f"/children/{child.id}/program", data=_add_form(setup["activity"].id, today, **change)
     )
@@ -449,12 +453,11 @@ def test_bad_input_is_refused_with_a_field_message(
     html = response.get_data(as_text=True)
     assert message in html
     assert f'id="{field}-error"' in html or (field == "days_of_week" and 'id="days-error"' in html)
-    assert _count(session, Assignment) == 0
-    assert _count(session, AuditEvent, AuditEvent.action.like("assignment.%")) == 0
+    assert contents(session) == before
 
 
 def test_bad_change_is_refused_and_history_untouched(client, login, session, setup):
-    """A change with no days or an end before its start saves nothing."""
+    """A change with no days saves nothing: the version in force keeps every value."""
     child = setup["child"]
     today = _local_today(child)
     a = programs.create_assignment(
@@ -462,13 +465,12 @@ def test_bad_change_is_refused_and_history_untouched(client, login, session, set
     )
     session.commit()
     login("ot@example.org")
+    before = contents(session)
     form = _add_form(a.activity_id, today, days_of_week=[], effective_date=today.isoformat())
     response = client.post(f"/children/{child.id}/program/{a.id}/edit", data=form)
     assert response.status_code == 400
     assert "Choose at least one day." in response.get_data(as_text=True)
-    session.expire_all()
-    assert session.get(Assignment, a.id).days_of_week == [0, 1, 2, 3, 4]
-    assert _count(session, Assignment) == 1
+    assert contents(session) == before
 
 
 def test_another_orgs_custom_activity_cannot_be_assigned(client, login, session, setup, factory):
@@ -476,12 +478,13 @@ def test_another_orgs_custom_activity_cannot_be_assigned(client, login, session,
     other = factory.activity(factory.org(), title="Their secret activity")
     login("ot@example.org")
     child = setup["child"]
+    before = contents(session)
     assert client.get(f"/children/{child.id}/program/add?activity_id={other.id}").status_code == 404
     response = client.post(
         f"/children/{child.id}/program", data=_add_form(other.id, _local_today(child))
     )
     assert response.status_code == 400
-    assert _count(session, Assignment) == 0
+    assert contents(session) == before
 
 
 # Estimate and warnings -------------------------------------------------------------------
@@ -512,6 +515,32 @@ def test_estimate_counts_minutes_per_day_and_week(session, setup):
     assert est.minutes_per_week == 60
     assert est.minutes_per_day == 9  # 60 / 7 rounded
     assert est.heavy_days == []
+
+
+def test_estimate_leaves_classroom_only_activities_out_of_family_time(session, setup, factory):
+    """A classroom-only activity is done at school: it adds nothing to the family's minutes."""
+    child, actor = setup["child"], _actor(setup)
+    every_day = list(range(7))
+    for setting, minutes in (("home", 5), ("both", 3), ("classroom", 20)):
+        programs.create_assignment(
+            session,
+            actor,
+            child,
+            factory.activity().id,
+            _rx(minutes_per_session=minutes, days_of_week=every_day, setting=setting),
+            today=DAY,
+        )
+    session.commit()
+    est = programs.program_estimate(session, child.id, DAY)
+    assert [(d.activities, d.minutes) for d in est.days] == [(2, 8)] * 7
+    # the editor's preview of adding a classroom-only activity leaves the total unchanged
+    candidate = programs.preview_assignment(
+        child,
+        setup["activity"].id,
+        _rx(minutes_per_session=40, days_of_week=every_day, setting="classroom"),
+    )
+    preview = programs.program_estimate(session, child.id, DAY, candidate=candidate)
+    assert (preview.minutes_per_week, preview.heavy_days) == (56, [])
 
 
 def test_estimate_warns_about_heavy_days(session, setup, factory):
@@ -608,12 +637,54 @@ def test_coaching_notes(client, login, session, setup):
     session.commit()
     assert programs.open_notes(session, child.id) == []
     assert "read by the family" in client.get(f"/children/{child.id}").get_data(as_text=True)
+    before = contents(session)
     with pytest.raises(NotFound):
         programs.dismiss_note(session, parent, note.id, child.id + 1)
     assert client.post(f"/children/{child.id}/notes", data={"body": "  "}).status_code == 400
     assert client.post(f"/children/{child.id}/notes", data={"body": "x" * 501}).status_code == 400
-    assert _count(session, CoachingNote) == 1
-    assert _count(session, AuditEvent, AuditEvent.action == "coaching_note.created") == 1
+    assert contents(session) == before
+
+
+# How a dose reads ------------------------------------------------------------------------
+
+
+def test_a_dose_says_how_often_once_on_every_page(app, login, session, setup, factory):
+    """A free-text dose that already says how often ("Twice a day") gets no second phrase;
+    one that disagrees with the schedule reads the schedule's number, on every page."""
+    child = setup["child"]
+    today = _local_today(child)
+    every_day = list(range(7))
+    for title, text, times in (
+        ("Tooth brushing", "Twice a day", 2),
+        ("Breathing", "5 breaths, twice a day", 3),
+    ):
+        factory.assignment(
+            child,
+            factory.activity(title=title),
+            start_date=today,
+            dose_unit="text",
+            dose_text=text,
+            times_per_day=times,
+            days_of_week=every_day,
+            setting="both",
+        )
+    factory.caregiver(child, email="parent@example.org")
+    factory.teacher(child, email="teacher@example.org")
+    pages = {
+        "parent@example.org": ["/today"],
+        "ot@example.org": [f"/children/{child.id}", f"/children/{child.id}/handout"],
+        "teacher@example.org": ["/students", "/students/sheet", f"/students/{child.id}/sheet"],
+    }
+    for email, urls in pages.items():
+        c = app.test_client()
+        login(email, c=c)
+        for url in urls:
+            response = c.get(url)
+            assert response.status_code == 200, url
+            words = " ".join(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)).split())
+            assert "Twice a day" in words and "5 breaths, 3 times a day" in words, (url, words)
+            phrases = re.findall(r"\b(?:once|twice|\d+ times?) a day\b", words, re.IGNORECASE)
+            assert sorted(p.lower() for p in phrases) == ["3 times a day", "twice a day"], url
 
 
 # Handout ---------------------------------------------------------------------------------
@@ -700,6 +771,7 @@ def test_program_routes_answer_404_to_everyone_else(client, login, session, setu
     ]
     for email in ("parent@example.org", "teacher@example.org", "other@example.org"):
         login(email)
+        before = contents(session)
         if email != "other@example.org":  # staff-only pages, whatever the organization
             assert client.get("/templates").status_code == 404
             assert client.get("/templates/1").status_code == 404
@@ -710,13 +782,13 @@ def test_program_routes_answer_404_to_everyone_else(client, login, session, setu
                 email,
                 url,
             )
+        assert contents(session) == before, email
         client.post("/logout")
-    session.expire_all()
-    assert _count(session, Assignment) == 1 and session.get(Assignment, a.id).end_date is None
 
 
 def test_assignment_of_another_child_is_404(client, login, session, setup, factory):
-    """An assignment id from another child of the same therapist is not reachable via this child."""
+    """An assignment id from another child of the same therapist is not reachable via this
+    child: 404 for the page and every change, and nothing changes."""
     child = setup["child"]
     today = _local_today(child)
     sibling = factory.child(setup["org"], therapist=setup["therapist"], name="Bo")
@@ -725,8 +797,18 @@ def test_assignment_of_another_child_is_404(client, login, session, setup, facto
     )
     session.commit()
     login("ot@example.org")
-    assert client.get(f"/children/{child.id}/program/{a.id}/edit").status_code == 404
-    assert client.post(f"/children/{child.id}/program/{a.id}/end").status_code == 404
+    before = contents(session)
+    base = f"/children/{child.id}/program/{a.id}"
+    assert client.get(f"{base}/edit").status_code == 404
+    change = _add_form(a.activity_id, today, effective_date=today.isoformat())
+    for path, data in (
+        ("edit", change),
+        ("pause", {"day": today.isoformat()}),
+        ("resume", {"day": today.isoformat()}),
+        ("end", {"day": today.isoformat()}),
+    ):
+        assert client.post(f"{base}/{path}", data=data).status_code == 404, path
+    assert contents(session) == before
 
 
 def test_new_child_lands_on_the_picker(client, login, setup):

@@ -277,7 +277,7 @@ def test_reminder_payload_carries_no_health_details(app, session, factory, servi
     [got] = service.received_by(device)
     assert set(got.json) == {"title", "body", "url", "tag"}
     assert got.json["body"] == "Time to practise with Sam (1 activity)"
-    assert got.json["url"] == f"/today?child={child.id}"
+    assert got.json["url"] == f"/children/{child.id}/today"
     text = got.payload.decode()
     for secret in ("Button", "pincer", "grip", "drill", "Parent"):
         assert secret not in text

@@ -203,6 +203,38 @@ def test_sent_once_and_recorded(app, session, factory, service, sender):
     )
 
 
+def test_each_reminder_opens_its_own_childs_today(
+    app, client, login, session, factory, service, sender
+):
+    """Two children, one parent: the link in each reminder, as the phone decrypts it, opens
+    that child's today page (Sam's reminder used to open "Today with Lucia")."""
+    org = factory.org()
+    lucia = factory.child(org, name="Lucia", timezone="America/New_York")
+    sam = factory.child(org, name="Sam", timezone="America/New_York")
+    parent = factory.caregiver(lucia)
+    factory.member(sam, parent, "caregiver")
+    for child in (lucia, sam):
+        factory.assignment(child, start_date=date(2026, 1, 1))
+        session.add(reminders.default_plan(parent.id, child.id))
+    session.commit()
+    device = service.device()
+    push.save_subscription(session, parent.id, device.subscription(), "Phone", allow_insecure=True)
+    with app.app_context():
+        run = reminders.run_due_reminders(
+            db.transaction, sender, at("America/New_York", 2026, 6, 10, 17)
+        )
+    assert run.sent == 2
+    links = {got.json["body"]: got.json["url"] for got in service.received_by(device)}
+    login(parent.email)
+    for name in ("Lucia", "Sam"):
+        [url] = [url for body, url in links.items() if name in body]
+        page = client.get(url, follow_redirects=True)
+        assert page.status_code == 200, url
+        html = page.get_data(as_text=True)
+        assert f"Today with {name}" in html
+        assert "Today with " + ({"Lucia", "Sam"} - {name}).pop() not in html
+
+
 def test_failed_send_is_recorded_and_not_retried_next_minute(
     app, session, factory, service, sender
 ):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -105,6 +106,23 @@ def test_report_contains_goals_adherence_and_comment(client, login, session, tea
     assert 'media="print"' in html
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "report.viewed"))
     assert event.child_id == child.id and event.actor_id == therapist.id
+
+
+def test_report_default_range_ends_yesterday_like_the_progress_page(client, login, session, team):
+    """The report's suggested range ends yesterday: today's session, not done yet, is not
+    counted as missed, and the report agrees with the progress page."""
+    child, _, _, a, today = team
+    for i in range(1, 31):  # every day since the start, except today (still to do)
+        log(session, a, today - i * DAY)
+    login("ot@example.org")
+    form = client.get(f"/children/{child.id}/report").get_data(as_text=True)
+    values = dict(re.findall(r'name="(start|end)"[^>]*value="([^"]*)"', form))
+    response = client.post(f"/children/{child.id}/report", data=values)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "of 31 sessions" not in html
+    assert "30 of 30 sessions (100%)" in html
+    assert values["end"] == (today - DAY).isoformat()
 
 
 @pytest.mark.parametrize(

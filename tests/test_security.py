@@ -157,12 +157,35 @@ def test_user_sees_and_ends_other_sessions(app, client, factory, session, login)
     login("t@example.org", c=other)
     login("t@example.org")
     page = client.get("/account/sessions").get_data(as_text=True)
-    assert "This browser" in page and "End session" in page
+    assert "This browser" in page and "Sign out" in page
     theirs = session.scalars(select(UserSession).order_by(UserSession.id)).first()
     assert client.post(f"/account/sessions/{theirs.id}/end").status_code == 302
     assert other.get("/caseload").status_code == 302  # signed out
     assert client.get("/caseload").status_code == 200
     assert session.scalar(select(func.count()).where(AuditEvent.action == "session.ended")) == 1
+
+
+def test_signed_in_devices_are_not_called_sessions(app, client, factory, session, login):
+    """Parents read "sessions" as practice sessions: the menu, the page and its messages
+    name signed-in devices instead."""
+    org = factory.org()
+    child = factory.child(org, therapist=factory.therapist(org))
+    factory.caregiver(child, email="parent@example.org")
+    other = app.test_client()
+    login("parent@example.org", c=other)
+    login("parent@example.org")
+    today = client.get("/today").get_data(as_text=True)
+    menu = re.search(r'<ul class="nav-links">(.*?)</ul>', today, re.S).group(1)
+    link = re.search(r'<a href="/account/sessions"[^>]*>(.*?)</a>', menu).group(1)
+    assert link == "Signed-in devices"
+    page = client.get("/account/sessions").get_data(as_text=True)
+    assert "<title>Signed-in devices" in page
+    theirs = session.scalars(select(UserSession).order_by(UserSession.id)).first()
+    client.post(f"/account/sessions/{theirs.id}/end")
+    page = client.get("/account/sessions").get_data(as_text=True)
+    words = " ".join(re.sub(r"<[^>]+>", " ", page.split("<body", 1)[1]).split())
+    assert "signed out" in words
+    assert not re.search(r"\bsessions?\b", words, re.IGNORECASE), words
 
 
 def test_sessions_of_others_are_404_but_admin_can_end_them(app, client, factory, session, login):

@@ -1,5 +1,6 @@
 """Therapists' Monday summaries and low-adherence alerts: inbox, push, email, once."""
 
+import logging
 import socketserver
 import threading
 import uuid
@@ -9,10 +10,18 @@ from email.message import Message
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from homeprogram.extensions import db
-from homeprogram.models import AdherenceAlert, Assignment, CompletionLog, InboxMessage
+from homeprogram.models import (
+    AdherenceAlert,
+    Assignment,
+    Child,
+    CompletionLog,
+    InboxMessage,
+    Organization,
+    User,
+)
 from homeprogram.services import adherence, push, summaries
 from homeprogram.services.email import SmtpSettings
 from homeprogram.services.vapid import load_keys
@@ -192,3 +201,76 @@ def test_often_hard_alert_names_the_activity_in_the_inbox_only(
     assert '"hard" on 3 of the last 5 sessions' in alert.body
     assert lee_assignment.activity.title in alert.body
     assert all(lee_assignment.activity.title not in r.payload.decode() for r in service.received)
+
+
+# --- one bad row must not stop the job for everyone -----------------------------------------
+
+UNKNOWN_ZONE = "Mars/Olympus"
+
+
+def _poison(session, model, row_id: int) -> None:
+    """Write a time zone zoneinfo cannot load straight into the database, past validation."""
+    session.execute(update(model).where(model.id == row_id).values(timezone=UNKNOWN_ZONE))
+
+
+def _inbox(session, user_id: int, kind: str) -> list[InboxMessage]:
+    return list(
+        session.scalars(
+            select(InboxMessage).where(InboxMessage.user_id == user_id, InboxMessage.kind == kind)
+        )
+    )
+
+
+def _logged(caplog, *words: str) -> bool:
+    return any(all(w in r.getMessage() for w in words) for r in caplog.records)
+
+
+def test_a_therapist_with_an_unknown_time_zone_is_skipped_and_named(
+    app, session, factory, caseload, sender, service, caplog
+):
+    """A therapist whose stored time zone cannot be loaded is logged with their id and
+    skipped: every other therapist still gets the Monday summary and the flag alerts."""
+    therapist, sam, _, device = caseload
+    clinic = factory.org()
+    broken = factory.therapist(clinic, timezone="Europe/Berlin")
+    kim = factory.child(clinic, therapist=broken, name="Kim", timezone="Europe/Berlin")
+    factory.assignment(kim, start_date=date(2026, 10, 1))
+    _poison(session, User, broken.id)
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        summaries.run(db.transaction, sender, {}, berlin(MONDAY, 10, 0))
+    [summary] = _inbox(session, therapist.id, "summary")
+    assert "Sam: 0% of planned sessions" in summary.body
+    assert {a.child_id for a in _inbox(session, therapist.id, "alert")} == {sam.id}
+    assert len(service.received_by(device)) >= 2  # the summary and the alerts reached the laptop
+    assert _inbox(session, broken.id, "summary") == []
+    # Alerts need no therapist's time zone: Kim's still reaches her therapist's inbox.
+    assert {a.child_id for a in _inbox(session, broken.id, "alert")} == {kim.id}
+    assert _logged(caplog, f"therapist {broken.id}")
+
+
+def test_a_child_with_an_unknown_time_zone_is_skipped_and_named(
+    app, session, factory, caseload, sender, caplog
+):
+    """A child whose stored time zone cannot be loaded is named in the log and shown as
+    "figures unavailable" in the summary; the therapist's other children, and other
+    therapists, are served as usual."""
+    therapist, sam, _, _ = caseload
+    org = session.get(Organization, sam.organization_id)
+    ash = factory.child(org, therapist=therapist, name="Ash", timezone="America/New_York")
+    factory.assignment(ash, start_date=date(2026, 10, 1))
+    other = factory.therapist(org, timezone="Europe/Berlin")
+    kim = factory.child(org, therapist=other, name="Kim")
+    factory.assignment(kim, start_date=date(2026, 10, 1))
+    factory.member(ash, other, "therapist")  # Ash is on both caseloads
+    _poison(session, Child, ash.id)
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        summaries.run(db.transaction, sender, {}, berlin(MONDAY, 10, 0))
+    [summary] = _inbox(session, therapist.id, "summary")
+    assert "Lee: 100% of planned sessions (7 of 7)" in summary.body
+    assert "Sam: 0% of planned sessions (0 of 7)" in summary.body
+    assert "Ash: figures unavailable" in summary.body
+    assert {a.child_id for a in _inbox(session, therapist.id, "alert")} == {sam.id}
+    [other_summary] = _inbox(session, other.id, "summary")
+    assert "Kim: 0% of planned sessions" in other_summary.body
+    assert {a.child_id for a in _inbox(session, other.id, "alert")} == {kim.id}
+    assert _logged(caplog, f"child {ash.id}")

@@ -18,7 +18,7 @@ from homeprogram.models import (
     UserSession,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit, passwords
+from homeprogram.services import audit, passwords, validation
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -34,11 +34,15 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def _check_new_account(session: Session, *, email: str, name: str, password: str) -> None:
+def _check_new_account(
+    session: Session, *, email: str, name: str, password: str, timezone: str
+) -> None:
     errors: dict[str, str] = {}
     if not name.strip():
         errors["name"] = "Enter your name."
-    if find_user_by_email(session, email) is not None:
+    if problem := validation.email_problem(email):
+        errors["email"] = problem
+    elif find_user_by_email(session, email) is not None:
         # Said in the same words whether or not the address exists elsewhere.
         errors["email"] = (
             "This email cannot be used for a new account. If you already have one, log in."
@@ -46,12 +50,14 @@ def _check_new_account(session: Session, *, email: str, name: str, password: str
     problem = passwords.password_problem(password, email=email, name=name)
     if problem:
         errors["password"] = problem
+    if problem := validation.timezone_problem(timezone):
+        errors["timezone"] = problem
     if errors:
         raise ValidationFailed(errors)
 
 
 def create_user(session: Session, *, email: str, name: str, password: str, timezone: str) -> User:
-    _check_new_account(session, email=email, name=name, password=password)
+    _check_new_account(session, email=email, name=name, password=password, timezone=timezone)
     user = User(
         email=normalize_email(email),
         name=name.strip(),

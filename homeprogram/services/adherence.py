@@ -29,6 +29,8 @@ Public interface (stable; other modules rely on it):
 - ``local_today(timezone, now) -> date``
 - ``caseload_overview(session, children, now) -> dict[child_id, Overview]``: the
   dashboard's figures and flags, a fixed number of queries for a whole caseload.
+- ``caseload_overview_isolated(session, children, now) -> dict[child_id, Overview | None]``:
+  the same, where a child whose figures fail gets None (logged) instead of failing all.
 - ``overview_for(session, child, now) -> Overview``
 - ``adherence_flags_on(session, child_id, today) -> list[str]``
 - ``fill_cache(transaction, now)``: the job that keeps the dashboard's per-day cache ready.
@@ -59,7 +61,7 @@ from homeprogram.models import (
     Response,
     Setting,
 )
-from homeprogram.services import claims
+from homeprogram.services import claims, jobs
 from homeprogram.services.schedule import expected_between
 
 log = logging.getLogger(__name__)
@@ -255,7 +257,10 @@ class ScheduleRow:
 
 
 def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRow]:
-    """Every assignment (all versions) of the children, with their pauses (two queries)."""
+    """Every assignment (all versions) of the children that counts at home, with their
+    pauses (two queries)."""
+    # Home adherence: classroom-only strategies are the teachers' to mark, not the family's.
+    counted = Assignment.child_id.in_(child_ids) & (Assignment.setting != Setting.CLASSROOM)
     rows = session.execute(
         select(
             Assignment.id,
@@ -271,8 +276,7 @@ def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRo
             Activity.title,
         )
         .join(Activity, Activity.id == Assignment.activity_id)
-        # Home adherence: classroom-only strategies are the teachers' to mark, not the family's.
-        .where(Assignment.child_id.in_(child_ids), Assignment.setting != Setting.CLASSROOM)
+        .where(counted)
         .order_by(Assignment.id)
     )
     assignments = [ScheduleRow(*row) for row in rows]
@@ -280,10 +284,13 @@ def _load_assignments(session: Session, child_ids: list[int]) -> list[ScheduleRo
     pauses = session.execute(
         select(AssignmentPause.assignment_id, AssignmentPause.start_date, AssignmentPause.end_date)
         .join(Assignment, Assignment.id == AssignmentPause.assignment_id)
-        .where(Assignment.child_id.in_(child_ids))
+        .where(counted)
     )
     for assignment_id, first, last in pauses:
-        by_id[assignment_id].pauses.append(PauseRow(first, last))
+        # Under READ COMMITTED the second query may see an assignment added (or moved out of
+        # the classroom) since the first: its pauses wait for the next read, like it does.
+        if (assignment := by_id.get(assignment_id)) is not None:
+            assignment.pauses.append(PauseRow(first, last))
     return assignments
 
 
@@ -441,6 +448,28 @@ def caseload_overview(
     return _overviews(session, todays)
 
 
+def caseload_overview_isolated(
+    session: Session, children: Sequence[Child], now: datetime
+) -> dict[int, Overview | None]:
+    """``caseload_overview``, but one child's bad data costs only that child's figures.
+
+    The whole caseload is computed at once (the fixed query count, in a SAVEPOINT); if that
+    fails, each child alone: a child whose figures still fail gets None, logged with their
+    id (``jobs.skipped``), and the others get their figures.
+    """
+    # In autocommit each statement is its own transaction: a failed one aborts nothing, and
+    # PostgreSQL refuses a SAVEPOINT outside a transaction.
+    autocommit = session.get_bind().get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    found, _failed = jobs.batch_or_each(
+        children,
+        lambda group: caseload_overview(session, group, now),
+        job="dashboard figures",
+        label=lambda child: f"child {child.id}",
+        session=None if autocommit else session,
+    )
+    return {child.id: found.get(child.id) for child in children}
+
+
 def overview_for(session: Session, child: Child, now: datetime) -> Overview:
     return caseload_overview(session, [child], now)[child.id]
 
@@ -573,13 +602,23 @@ def fill_cache(
     """Store the dashboard's missing days for every child, ``batch`` children per
     transaction (a job: after each child's local midnight the first view of the day finds
     yesterday ready). Returns the number of children looked at."""
+
+    def fill(rows: Sequence[Any]) -> dict[int, None]:
+        with transaction() as session:
+            daily_totals(session, {cid: local_today(tz, now) for cid, tz in rows})
+        return {}
+
     with transaction() as session:
         children = session.execute(select(Child.id, Child.timezone).order_by(Child.id)).all()
     for i in range(0, len(children), batch):
-        with transaction() as session:
-            daily_totals(
-                session, {cid: local_today(tz, now) for cid, tz in children[i : i + batch]}
-            )
+        # One child the job cannot use (a time zone zoneinfo cannot load) is logged and
+        # skipped; the rest of its batch, and the batches after it, are filled.
+        jobs.batch_or_each(
+            children[i : i + batch],
+            fill,
+            job="dashboard cache",
+            label=lambda row: f"child {row[0]}",
+        )
     return len(children)
 
 

@@ -8,7 +8,7 @@ than a half-written file. PostgreSQL deployments use pg_dump/pg_restore instead.
 """
 
 import sqlite3
-from contextlib import closing
+from contextlib import closing, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,6 +48,17 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=15)
 
 
+def _write_problem(destination: Path, error: OSError | sqlite3.Error) -> str:
+    for folder in destination.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                return f"{folder} is a file, not a folder"
+            break
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)
+
+
 def backup(database_url: str, destination: Path, *, overwrite: bool = False) -> Path:
     """Write a consistent copy of the live SQLite database to ``destination``."""
     source = sqlite_path(database_url)
@@ -56,15 +67,22 @@ def backup(database_url: str, destination: Path, *, overwrite: bool = False) -> 
     destination = destination.resolve()
     if destination.exists() and not overwrite:
         raise BackupError(f"{destination} exists; choose another name or pass --force.")
-    destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
-    partial.unlink(missing_ok=True)
-    with closing(_connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
-        # pages=-1: one step under one read snapshot, so concurrent writes cannot tear it.
-        src.backup(dst, pages=-1)
-        # A self-contained file: no WAL beside it.
-        dst.execute("PRAGMA journal_mode=DELETE")
-        result = _integrity(dst)
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        with closing(_connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
+            # pages=-1: one step under one read snapshot, so concurrent writes cannot tear it.
+            src.backup(dst, pages=-1)
+            # A self-contained file: no WAL beside it.
+            dst.execute("PRAGMA journal_mode=DELETE")
+            result = _integrity(dst)
+    except (OSError, sqlite3.Error) as error:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"Cannot write the backup to {destination}: {_write_problem(destination, error)}."
+        ) from error
     if result != "ok":
         partial.unlink(missing_ok=True)
         raise BackupError(f"The copy failed its integrity check: {result}")

@@ -1,8 +1,6 @@
 """Children and their care teams."""
 
 from datetime import date
-from functools import cache
-from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,22 +9,9 @@ from homeprogram.models import CareRole, CareTeamMember, Child, OrgMembership, O
 from homeprogram.services import audit
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import ValidationFailed
+from homeprogram.services.validation import timezone_problem
 
 MAX_AGE_YEARS = 21
-
-
-@cache
-def timezone_names() -> list[str]:
-    return sorted(available_timezones())
-
-
-def validate_timezone(name: str) -> bool:
-    return name in _timezone_set()
-
-
-@cache
-def _timezone_set() -> frozenset[str]:
-    return frozenset(timezone_names())
 
 
 def _validate_child(
@@ -45,8 +30,8 @@ def _validate_child(
         )
     elif birth_month and (birth_year, birth_month) > (today.year, today.month):
         errors["birth_month"] = "The birth month cannot be in the future."
-    if not validate_timezone(timezone):
-        errors["timezone"] = "Choose a time zone from the list."
+    if problem := timezone_problem(timezone):
+        errors["timezone"] = problem
     return errors
 
 

@@ -648,8 +648,11 @@ class Estimate:
 
 
 def estimate(assignments: Iterable[Assignment], first_day: date) -> Estimate:
-    """Minutes and activities per day for a typical week, through ``schedule``."""
-    rows = list(assignments)
+    """Minutes and activities per day for a typical week, through ``schedule``.
+
+    Classroom-only activities are done at school, so they ask nothing of the family.
+    """
+    rows = [a for a in assignments if a.setting != Setting.CLASSROOM]
     days = []
     for offset in range(7):
         day = first_day + timedelta(days=offset)

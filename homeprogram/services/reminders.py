@@ -36,12 +36,13 @@ from homeprogram.models import (
     User,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import claims, push
+from homeprogram.services import claims, jobs, push
 from homeprogram.services.audit import Actor, record
 from homeprogram.services.errors import ValidationFailed
 from homeprogram.services.schedule import expected_sessions
 
 log = logging.getLogger(__name__)
+REMINDER_JOB = "reminders"
 
 DEFAULT_TIMES = ["17:00"]
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
@@ -55,8 +56,9 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 def today_path(child_id: int) -> str:
-    """The caregiver's today page for one child: where a tap on a reminder leads."""
-    return f"/today?child={child_id}"
+    """The caregiver's today page for one child: where a tap on a reminder leads, online
+    or offline (the service worker keeps each child's page under this address)."""
+    return f"/children/{child_id}/today"
 
 
 def parse_hhmm(value: str) -> time:
@@ -341,17 +343,27 @@ def _progress(
         for child_id, assignment_id, day, count in rows:
             counts[(assignment_id, day)] = count
             logged.add((child_id, day))
-    progress: dict[tuple[int, date], _DayProgress] = {}
-    for child_id, day in child_days:
-        state = _DayProgress(logged_any=(child_id, day) in logged)
+
+    def day_progress(child_day: tuple[int, date]) -> _DayProgress:
+        child_id, day = child_day
+        state = _DayProgress(logged_any=child_day in logged)
         for assignment in assignments.get(child_id, []):
             expected = expected_sessions(assignment, day)
             if expected:
                 state.expected += expected
                 if counts.get((assignment.id, day), 0) < expected:
                     state.remaining_activities += 1
-        progress[(child_id, day)] = state
-    return progress
+        return state
+
+    # A child whose program cannot be read is left out (logged); find_due skips it.
+    return dict(
+        jobs.each(
+            child_days,
+            day_progress,
+            job=REMINDER_JOB,
+            label=lambda child_day: f"child {child_day[0]} ({child_day[1]})",
+        )
+    )
 
 
 def find_due(
@@ -376,7 +388,15 @@ def find_due(
             exists().where(PushSubscription.user_id == ReminderPlan.user_id),
         )
     ).all()
-    slots = [s for plan, child in plans for s in _plan_slots(plan, child, now, window)]
+    # One plan or child the job cannot use (a time zone zoneinfo cannot load) is logged
+    # with its ids and skipped; every other caregiver is reminded.
+    found = jobs.each(
+        plans,
+        lambda row: _plan_slots(row[0], row[1], now, window),
+        job=REMINDER_JOB,
+        label=lambda row: f"child {row[1].id} (reminder plan {row[0].id})",
+    )
+    slots = [s for _, plan_slots in found for s in plan_slots]
     if not slots:
         return []
     days = sorted({s.local_date for s in slots})
@@ -399,12 +419,12 @@ def find_due(
     progress = _progress(session, child_days)
     due = []
     for s in slots:
-        today = progress[(s.child.id, s.local_date)]
-        if today.remaining_activities == 0:
-            continue  # nothing planned that day, or all logged already
+        today = progress.get((s.child.id, s.local_date))
+        if today is None or today.remaining_activities == 0:
+            continue  # nothing planned that day, all logged already, or skipped (logged)
         if s.slot == NUDGE_SLOT:
-            yesterday = progress[(s.child.id, s.local_date - timedelta(days=1))]
-            if yesterday.expected == 0 or yesterday.logged_any:
+            yesterday = progress.get((s.child.id, s.local_date - timedelta(days=1)))
+            if yesterday is None or yesterday.expected == 0 or yesterday.logged_any:
                 continue
         due.append(
             DueReminder(
@@ -464,12 +484,22 @@ def run_due_reminders(
         won = claim_due(session, due, now)
         report.claimed = len(won)
         subscriptions = push.subscriptions_by_user(session, {d.user_id for d in won.values()})
-    jobs = [
-        push.PushJob(subscription=sub, message=reminder.message(now, window), key=delivery_id)
+    # Claimed already: a reminder whose message cannot be built is recorded as failed.
+    messages = dict(
+        jobs.each(
+            won,
+            lambda delivery_id: won[delivery_id].message(now, window),
+            job=REMINDER_JOB,
+            label=lambda delivery_id: f"child {won[delivery_id].child_id} (delivery {delivery_id})",
+        )
+    )
+    pushes = [
+        push.PushJob(subscription=sub, message=messages[delivery_id], key=delivery_id)
         for delivery_id, reminder in won.items()
+        if delivery_id in messages
         for sub in subscriptions.get(reminder.user_id, [])
     ]
-    results = sender.send_many(jobs)
+    results = sender.send_many(pushes)
     outcome: dict[int, list[push.SendResult]] = defaultdict(list)
     for job, result in results:
         outcome[job.key].append(result)
@@ -478,7 +508,10 @@ def run_due_reminders(
     for delivery_id in won:
         tries = outcome.get(delivery_id, [])
         delivered = sum(1 for r in tries if r.ok)
-        if not tries:
+        if delivery_id not in messages:
+            status, error = "failed", "the notification could not be built (see the log)"
+            report.failed += 1
+        elif not tries:
             status, error = "no_device", None
             report.no_device += 1
         elif delivered:
@@ -497,7 +530,7 @@ def run_due_reminders(
                 "error": error,
             }
         )
-    report.pushes = len(jobs)
+    report.pushes = len(pushes)
     with transaction() as session:
         if updates:
             table = ReminderDelivery.__table__

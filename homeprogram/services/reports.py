@@ -177,6 +177,19 @@ def child_progress(session: Session, child: Child, now: datetime) -> ChildProgre
     )
 
 
+REPORT_DAYS = 90
+
+
+def default_report_range(today: date) -> tuple[date, date]:
+    """The report's suggested range: the last ``REPORT_DAYS`` whole days, ending yesterday.
+
+    Today is not over, so its sessions still to do are not missed (the dashboard and the
+    progress page end at yesterday too).
+    """
+    end = today - timedelta(days=1)
+    return end - timedelta(days=REPORT_DAYS - 1), end
+
+
 @dataclass
 class Report:
     child: Child

@@ -34,10 +34,12 @@ from homeprogram.models import (
     User,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import adherence, claims, push
+from homeprogram.services import adherence, claims, jobs, push
 from homeprogram.services import email as email_service
 
 log = logging.getLogger(__name__)
+SUMMARY_JOB = "weekly summaries"
+ALERT_JOB = "caseload alerts"
 
 SUMMARY_TIME = time(7, 0)  # Monday, therapist's local time
 SUMMARY_TTL_SECONDS = 12 * 3600
@@ -129,6 +131,9 @@ def summary_text(
     ]
     flagged = 0
     for child in children:
+        if child.id not in week:  # its figures failed (logged by the job): said, not hidden
+            lines.append(f"{child.display_name}: {gettext('figures unavailable')}")
+            continue
         lines.append(f"{child.display_name}: {_percent(week[child.id].total)}")
         overview = overviews.get(child.id)
         if overview is not None and overview.flags:
@@ -176,6 +181,8 @@ def _deliver(
                 email_service.send(smtp, item.email, item.title, item.body)
             except (smtplib.SMTPException, OSError) as exc:
                 log.warning("summary email to user %s failed: %r", item.user_id, exc)
+            except Exception as exc:  # a bad address or header: this recipient only
+                jobs.skipped("summary email", f"user {item.user_id}", exc)
             else:
                 emailed.add(item.message_id)
     now = utcnow()
@@ -190,6 +197,43 @@ def _deliver(
         push.record_results(session, (r for _, r in results), now)
 
 
+def _figures(
+    session: Session, children: Sequence[Child], now: datetime, week_start: date | None = None
+) -> tuple[dict[int, adherence.ChildAdherence], dict[int, adherence.Overview]]:
+    """Each child's figures, computed together; a child whose figures fail is logged with
+    its id and left out (its therapists still hear about the others)."""
+
+    def compute(
+        kids: Sequence[Child],
+    ) -> dict[int, tuple[adherence.ChildAdherence | None, adherence.Overview]]:
+        week = (
+            adherence.adherence_for(
+                session, [c.id for c in kids], week_start, week_start + timedelta(days=6)
+            )
+            if week_start is not None
+            else {}
+        )
+        overviews = adherence.caseload_overview(session, kids, now)
+        return {c.id: (week.get(c.id), overviews[c.id]) for c in kids}
+
+    figures, _ = jobs.batch_or_each(
+        children,
+        compute,
+        job=ALERT_JOB if week_start is None else SUMMARY_JOB,
+        label=lambda child: f"child {child.id}",
+        session=session,
+    )
+    weeks = {cid: week for cid, (week, _) in figures.items() if week is not None}
+    return weeks, {cid: overview for cid, (_, overview) in figures.items()}
+
+
+def _summary_for(
+    session: Session, children: list[Child], start: date, now: datetime
+) -> tuple[str, str]:
+    week, overviews = _figures(session, children, now, start)
+    return summary_text(children, week, overviews, start)
+
+
 def run_weekly_summaries(
     transaction: Transaction,
     sender: Sender | None,
@@ -198,11 +242,16 @@ def run_weekly_summaries(
 ) -> int:
     """Monday from 07:00 in each therapist's time zone: last week's summary, once."""
     with transaction() as session:
-        due: list[tuple[User, list[Child], date]] = []
-        for user, children in _caseloads(session).values():
-            local = now.astimezone(ZoneInfo(user.timezone))
-            if local.weekday() == 0 and local.time() >= SUMMARY_TIME:
-                due.append((user, children, local.date() - timedelta(days=7)))
+        due = [
+            (user, children, local.date() - timedelta(days=7))
+            for (user, children), local in jobs.each(
+                _caseloads(session).values(),
+                lambda caseload: now.astimezone(ZoneInfo(caseload[0].timezone)),
+                job=SUMMARY_JOB,
+                label=lambda caseload: f"therapist {caseload[0].id}",
+            )
+            if local.weekday() == 0 and local.time() >= SUMMARY_TIME
+        ]
         keys = {user.id: f"summary:{iso_week(start)}" for user, _, start in due}
         taken = {
             tuple(row)
@@ -214,24 +263,28 @@ def run_weekly_summaries(
             )
         }
         due = [d for d in due if (d[0].id, keys[d[0].id]) not in taken]
-        rows, texts = [], {}
-        for user, children, start in due:
-            ids = [c.id for c in children]
-            week = adherence.adherence_for(session, ids, start, start + timedelta(days=6))
-            overviews = adherence.caseload_overview(session, children, now)
-            title, body = summary_text(children, week, overviews, start)
-            texts[user.id] = (user, title, body)
-            rows.append(
-                {
-                    "user_id": user.id,
-                    "child_id": None,
-                    "kind": "summary",
-                    "dedupe_key": keys[user.id],
-                    "title": title,
-                    "body": body,
-                    "created_at": now,
-                }
+        texts = {
+            user.id: (user, *text)
+            for (user, _, _), text in jobs.each(
+                due,
+                lambda item: _summary_for(session, item[1], item[2], now),
+                job=SUMMARY_JOB,
+                label=lambda item: f"therapist {item[0].id}",
+                session=session,
             )
+        }
+        rows = [
+            {
+                "user_id": user_id,
+                "child_id": None,
+                "kind": "summary",
+                "dedupe_key": keys[user_id],
+                "title": title,
+                "body": body,
+                "created_at": now,
+            }
+            for user_id, (_, title, body) in texts.items()
+        ]
         won = claims.claim(session, InboxMessage, rows, ("user_id", "dedupe_key"))
         outgoing = []
         for message_id, user_id, key in won:
@@ -269,7 +322,7 @@ def run_alerts(transaction: Transaction, sender: Sender | None, now: datetime) -
             for child in kids:
                 therapists[child.id].append(user)
                 children[child.id] = child
-        overviews = adherence.caseload_overview(session, list(children.values()), now)
+        _, overviews = _figures(session, list(children.values()), now)
         rows = [
             {
                 "child_id": child_id,
@@ -333,6 +386,10 @@ def run(
 ) -> None:
     """The scheduler's entry point: summaries every tick (cheap when none is due), alerts
     every ``ALERT_EVERY_MINUTES`` (they compute every caseload's flags)."""
-    run_weekly_summaries(transaction, sender, email_service.SmtpSettings.from_config(config), now)
+    try:
+        smtp = email_service.SmtpSettings.from_config(config)
+        run_weekly_summaries(transaction, sender, smtp, now)
+    except Exception:  # the alerts do not wait for a summary run that failed as a whole
+        log.exception("weekly summaries failed")
     if now.minute % ALERT_EVERY_MINUTES == 0:
         run_alerts(transaction, sender, now)

@@ -4,8 +4,15 @@
  * (importScripts, self.HPQueue), so Background Sync and the page share one implementation.
  *
  * An entry holds only what a log needs: its client_id (the idempotency key), the assignment,
- * the child, the tap time, optional details, and the user it belongs to. Replays are safe:
- * the server answers a repeated client_id with the stored log and stores nothing new.
+ * the child, the tap time, optional details, and the user it belongs to. Every tap has its
+ * own client_id, made in the browser when it was tapped, so the queue holds one entry per
+ * tap. Replays are safe: the server answers a repeated client_id with the same content with
+ * the stored log and stores nothing new.
+ *
+ * An entry the server refuses stays on the phone, marked with the reason ("conflict": 409,
+ * its client_id is taken by another session; "gone": 404; "invalid": 400 or 422), until the
+ * family has seen it on the today page: nothing tapped is dropped without a word, even when
+ * Background Sync sent it while no page was open.
  */
 (function (scope) {
   "use strict";
@@ -44,6 +51,8 @@
   }
 
   function put(entry) { return withStore("readwrite", function (s) { return s.put(entry); }); }
+  // A new tap: never replaces an entry (a reused client_id fails here instead of losing one).
+  function add(entry) { return withStore("readwrite", function (s) { return s.add(entry); }); }
   function remove(clientId) { return withStore("readwrite", function (s) { return s.delete(clientId); }); }
   function all() { return withStore("readonly", function (s) { return s.getAll(); }); }
   function clear() { return withStore("readwrite", function (s) { return s.clear(); }); }
@@ -93,6 +102,16 @@
     });
   }
 
+  function waiting(entry) { return !entry.rejected; }
+
+  // Why the server will never take this entry as it is; null: try again later.
+  function refusal(status) {
+    if (status === 409) { return "conflict"; }
+    if (status === 404) { return "gone"; }
+    if (status === 400 || status === 422) { return "invalid"; }
+    return null;
+  }
+
   async function flushOnce() {
     const result = { saved: [], rejected: [], remaining: 0 };
     let entries = await all();
@@ -102,7 +121,7 @@
         await remove(entry.client_id);
       }
     }
-    entries = await all();
+    entries = (await all()).filter(waiting);
     if (!entries.length) { return result; }
     let me;
     try {
@@ -123,20 +142,26 @@
       } catch (offline) {
         break; // the connection dropped again; the rest waits
       }
-      if (response.ok || response.status === 409) {
-        // 201 stored, 200 already stored, 409 this client_id is taken: in every case the
-        // server holds this session, so it leaves the phone.
+      const reason = refusal(response.status);
+      if (response.ok) {
+        // 201 stored now, 200 stored by an earlier try of this same tap.
         await remove(entry.client_id);
         result.saved.push(entry);
-      } else if ([400, 404, 422].indexOf(response.status) !== -1) {
-        await remove(entry.client_id); // the server will never accept it as it is
+      } else if (reason) {
+        // Never sent again as it is; a 409 is not "already stored": another session holds
+        // this client_id, and this one is not saved. Kept, marked, until the family saw it.
+        entry.rejected = reason;
+        entry.rejected_at = new Date().toISOString();
+        await put(entry);
         result.rejected.push(entry);
       } else {
         break; // 401, 429, 5xx: try again later, in order
       }
     }
     const left = await all();
-    result.remaining = left.filter(function (entry) { return entry.user_id === me.id; }).length;
+    result.remaining = left.filter(function (entry) {
+      return entry.user_id === me.id && waiting(entry);
+    }).length;
     return result;
   }
 
@@ -148,5 +173,7 @@
     return flushing;
   }
 
-  scope.HPQueue = { put: put, remove: remove, all: all, clear: clear, flush: flush, newId: newId };
+  scope.HPQueue = {
+    put: put, add: add, remove: remove, all: all, clear: clear, flush: flush, newId: newId,
+  };
 })(self);

@@ -1,6 +1,8 @@
 // Push handlers for the service worker (imported by /sw.js with importScripts).
 // Every push shows a notification inside event.waitUntil: Safari revokes subscriptions
-// that receive pushes silently. A tap opens (or focuses) the page the payload names.
+// that receive pushes silently. A tap opens (or focuses) the page the payload names: a
+// reminder names its child's today page, which the worker fetches and keeps (sw.js) when
+// the push arrives, so the tap opens that child's page even offline.
 /* global self, clients */
 (function () {
   "use strict";
@@ -21,7 +23,11 @@
       icon: "/static/icons/icon-192.png",
       badge: "/static/icons/icon-192.png"
     };
-    event.waitUntil(self.registration.showNotification(title, options));
+    var shown = self.registration.showNotification(title, options);
+    var kept = self.hpKeepTodayPage ?
+      self.hpKeepTodayPage(options.data.url).catch(function () { /* kept when visited */ }) :
+      null;
+    event.waitUntil(Promise.all([shown, kept]));
   });
 
   self.addEventListener("notificationclick", function (event) {
@@ -32,10 +38,14 @@
         for (var i = 0; i < windows.length; i++) {
           if (windows[i].url === target && "focus" in windows[i]) return windows[i].focus();
         }
+        // A window of ours on another page (another child's today): show this child there.
         for (var j = 0; j < windows.length; j++) {
           var w = windows[j];
           if (new URL(w.url).origin === self.location.origin && "navigate" in w) {
-            return w.navigate(target).then(function (c) { return (c || w).focus(); });
+            return w.navigate(target).then(
+              function (c) { return (c || w).focus(); },
+              function () { return clients.openWindow(target); } // not controlled by us
+            );
           }
         }
         return clients.openWindow(target);

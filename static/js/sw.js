@@ -6,8 +6,11 @@
  * What it keeps, deliberately and nothing else:
  *  - the app shell (styles, scripts, htmx, an icon, the manifest, the offline page), in a
  *    cache named after the version; older versions are removed on activate;
- *  - the last "today" page of each child the family opened, refreshed on every online visit,
- *    so the page opens in a basement; it is shown with the offline banner. Logout deletes it.
+ *  - the last "today" page of each child, under that child's own address
+ *    (/children/<id>/today; /today is the first child's page and is kept under both), refreshed
+ *    on every online visit and when a reminder for the child arrives, so the page, and the
+ *    reminder's link, open in a basement; it is shown with the offline banner. Logout
+ *    deletes it.
  * Everything else, and every request that is not a GET, goes to the network untouched.
  */
 /* global HP_VERSION, HP_SHELL, HPQueue */
@@ -62,20 +65,53 @@ async function offlineCopy(kept) {
   });
 }
 
+// The address a today page is kept under, or null for a page that is not kept. The
+// installed app starts at "/", which online redirects to today; reminders sent before each
+// child had its own address link to /today?child=<id>, which online redirects there.
+function pageKey(url) {
+  if (url.pathname === "/" && !url.search) { return "/today"; }
+  if (url.pathname === "/today" && url.search) {
+    const child = url.searchParams.get("child");
+    return child && /^\d+$/.test(child) ? "/children/" + child + "/today" : null;
+  }
+  return TODAY_PAGE.test(url.pathname) && !url.search ? url.pathname : null;
+}
+
+async function keepPage(key, response) {
+  if (!response.ok || response.type !== "basic" || response.redirected) { return; }
+  const cache = await caches.open(PAGES_CACHE);
+  // /today is the first child's page: the server names that child's address.
+  const also = response.headers.get("Content-Location");
+  if (also && also !== key && TODAY_PAGE.test(also)) {
+    await cache.put(also, response.clone());
+  }
+  await cache.put(key, response.clone());
+}
+
+// Fetch a child's today page and keep it (a reminder for that child just arrived, so the
+// phone is online now and may not be when the family taps it).
+async function keepTodayPage(path) {
+  const url = new URL(path, self.location.origin);
+  const key = url.origin === self.location.origin ? pageKey(url) : null;
+  if (!key) { return; }
+  const response = await fetch(key, {
+    credentials: "same-origin",
+    redirect: "manual", // signed out: the login page is not kept as the child's page
+    headers: { Accept: "text/html" },
+  });
+  await keepPage(key, response);
+}
+self.hpKeepTodayPage = keepTodayPage;
+
 async function navigate(request, url) {
-  const keep = TODAY_PAGE.test(url.pathname) && !url.search;
+  const key = pageKey(url);
   try {
     const response = await fetch(request);
-    if (keep && response.ok && response.type === "basic") {
-      const cache = await caches.open(PAGES_CACHE);
-      await cache.put(url.pathname, response.clone());
-    }
+    if (key && url.pathname !== "/") { await keepPage(key, response); }
     return response;
   } catch (offline) {
     const pages = await caches.open(PAGES_CACHE);
-    // The installed app starts at "/", which online redirects to today.
-    const key = url.pathname === "/" ? "/today" : url.pathname;
-    const kept = TODAY_PAGE.test(key) ? await pages.match(key, { ignoreVary: true }) : undefined;
+    const kept = key ? await pages.match(key, { ignoreVary: true }) : undefined;
     if (kept) { return offlineCopy(kept); }
     const fallback = await caches.match("/offline", { ignoreVary: true });
     return fallback || Response.error();
@@ -97,7 +133,9 @@ self.addEventListener("fetch", function (event) {
 async function replay() {
   const result = await HPQueue.flush();
   const brief = function (entry) {
-    return { client_id: entry.client_id, assignment_id: entry.assignment_id };
+    return {
+      client_id: entry.client_id, assignment_id: entry.assignment_id, rejected: entry.rejected,
+    };
   };
   if (result.saved.length || result.rejected.length) {
     const windows = await self.clients.matchAll({ type: "window" });

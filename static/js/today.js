@@ -1,12 +1,18 @@
 /*
  * The "today" page on a phone with a bad connection.
  *
- * "Done" is an htmx form carrying a client_id made by the server for that card. The first
- * tap stamps the tap time into the form; if the request cannot leave the phone (offline, or
- * htmx:sendError), the log goes into the offline queue under the same client_id and the card
- * says "saved on this phone, will sync". The queue is replayed on page load, on the `online`
- * event and by Background Sync where the browser has it. Replays and double taps cannot
- * duplicate a log: the server stores one log per client_id.
+ * "Done" is an htmx form. Every tap gets its own client_id and tap time, made here at the
+ * moment of the tap, online or offline (the id the server wrote into the form is only for
+ * pages without JavaScript): a page kept by the service worker, opened again offline,
+ * never sends an id that an earlier tap used. If the request cannot leave the phone
+ * (offline, or htmx:sendError), the tap goes into the offline queue under its id, one entry
+ * per tap, and the card says only "saved on this phone, will sync". The queue is replayed
+ * on page load, on the `online` event and by Background Sync where the browser has it.
+ * A retry of the same tap sends the same id and content, which the server stores once.
+ *
+ * A tap the server refuses (409: its id is taken by another session; 404; 400/422) is not
+ * saved, and the card says so and why, in words the page carries in the reader's language,
+ * until the family dismisses it.
  */
 (function () {
   "use strict";
@@ -15,13 +21,15 @@
   const queue = window.HPQueue;
   if (!root || !queue || !window.indexedDB) { return; }
   const userId = Number(root.dataset.userId);
+  const childId = Number(root.dataset.childId);
   const live = document.getElementById("live-region");
+  const words = live ? live.dataset : {};
 
-  function announce(key) {
-    if (!live || !live.dataset[key]) { return; }
+  function announce(text) {
+    if (!live || !text) { return; }
     live.textContent = "";
     // A fresh text node after a clear is what screen readers reliably announce.
-    window.requestAnimationFrame(function () { live.textContent = live.dataset[key]; });
+    window.requestAnimationFrame(function () { live.textContent = text; });
   }
 
   function field(form, name) {
@@ -33,30 +41,90 @@
     return document.getElementById("card-" + assignmentId);
   }
 
-  async function pendingFor(assignmentId) {
+  async function mine() {
     const entries = await queue.all();
-    return entries.filter(function (entry) {
-      return entry.user_id === userId && entry.assignment_id === assignmentId;
-    });
+    return entries.filter(function (entry) { return entry.user_id === userId; });
   }
 
-  async function showPending(card) {
-    if (!card) { return; }
+  // "conflict" -> the page's data-why-conflict, in the reader's language.
+  function whyOf(reason) {
+    return words["why" + reason.charAt(0).toUpperCase() + reason.slice(1)] || words.msgRejected;
+  }
+
+  function byTapTime(a, b) { return a.occurred_at < b.occurred_at ? -1 : 1; }
+
+  function tapTime(entry) {
+    const when = new Date(entry.occurred_at);
+    if (isNaN(when.getTime())) { return ""; }
+    const options = { hour: "numeric", minute: "2-digit", timeZone: root.dataset.timezone };
+    try {
+      return when.toLocaleTimeString(document.documentElement.lang || undefined, options);
+    } catch (unknownZone) {
+      delete options.timeZone;
+      return when.toLocaleTimeString(document.documentElement.lang || undefined, options);
+    }
+  }
+
+  // The refused taps, one line each: when it was tapped and why it was not saved.
+  function showRejected(box, entries) {
+    if (!box) { return; }
+    const list = box.querySelector("[data-rejected-list]");
+    list.textContent = "";
+    entries.sort(byTapTime).forEach(function (entry) {
+      const item = document.createElement("li");
+      const time = tapTime(entry);
+      const when = time && words.tappedAt ? words.tappedAt.replace("{time}", time) + " " : "";
+      item.textContent = when + whyOf(entry.rejected);
+      list.appendChild(item);
+    });
+    box.hidden = entries.length === 0;
+  }
+
+  function setButton(card, pending) {
+    const button = card.querySelector("[data-done-button]");
+    const label = button && button.querySelector("[data-button-label]");
+    if (!label) { return; }
+    const expected = Number(card.dataset.expected || 0);
+    const count = Number(card.dataset.count || 0) + pending;
+    const complete = count >= expected;
+    label.textContent = complete ? button.dataset.extraLabel : button.dataset.doneLabel;
+    // Once the plan is covered the next tap is a further session: a secondary button, away
+    // from a stray second tap.
+    button.classList.toggle("primary", !complete);
+    button.classList.toggle("big", !complete);
+    button.classList.toggle("secondary", complete);
+  }
+
+  function showCard(card, entries) {
     const assignmentId = Number(card.dataset.assignmentId);
-    const entries = await pendingFor(assignmentId);
+    const own = entries.filter(function (entry) { return entry.assignment_id === assignmentId; });
+    const pending = own.filter(function (entry) { return !entry.rejected; });
     const box = card.querySelector("[data-pending]");
     const count = card.querySelector("[data-pending-count]");
-    const button = card.querySelector("[data-done-button]");
-    if (box) { box.hidden = entries.length === 0; }
-    if (count) { count.textContent = entries.length > 1 ? "(" + entries.length + ")" : ""; }
-    if (button && entries.length) {
-      // The next tap is a further session: a secondary button, away from a stray second tap.
-      const hidden = button.querySelector(".visually-hidden");
-      button.textContent = button.dataset.extraLabel + " ";
-      if (hidden) { button.appendChild(hidden); }
-      button.classList.remove("primary", "big");
-      button.classList.add("secondary");
-    }
+    const status = card.querySelector(".card-status");
+    if (box) { box.hidden = pending.length === 0; }
+    if (count) { count.textContent = pending.length > 1 ? "(" + pending.length + ")" : ""; }
+    // The status the server wrote ("To do"…) does not know these taps: while they wait,
+    // "saved on this phone, will sync" is the card's whole status.
+    if (status) { status.hidden = pending.length > 0; }
+    setButton(card, pending.length);
+    showRejected(card.querySelector("[data-rejected]"), own.filter(function (entry) {
+      return entry.rejected;
+    }));
+  }
+
+  // Every card, and this child's refused taps whose activity has no card on the page.
+  async function showQueue() {
+    const entries = await mine();
+    const cards = root.querySelectorAll("[data-card]");
+    const shown = new Set();
+    cards.forEach(function (card) {
+      shown.add(Number(card.dataset.assignmentId));
+      showCard(card, entries);
+    });
+    showRejected(document.querySelector("[data-rejected-elsewhere]"), entries.filter(function (e) {
+      return e.rejected && e.child_id === childId && !shown.has(e.assignment_id);
+    }));
   }
 
   function requestSync() {
@@ -67,24 +135,46 @@
     }).catch(function () { /* no Background Sync: the online event and page load cover it */ });
   }
 
-  async function queueFrom(form) {
+  // The tap as the form carries it: its own id and time, written in at the moment of the tap.
+  function tapOf(form) {
+    return {
+      client_id: field(form, "client_id").value,
+      assignment_id: Number(form.dataset.assignmentId),
+      child_id: Number(form.dataset.childId),
+      occurred_at: field(form, "occurred_at").value || new Date().toISOString(),
+      user_id: userId,
+      queued_at: new Date().toISOString(),
+    };
+  }
+
+  // The phone could not keep the tap (storage refused or full): it was not sent either.
+  function notKept(form) {
+    const problems = document.getElementById("request-problems");
+    const text = problems && problems.dataset.offline;
+    if (!text) { return; }
+    const note = document.createElement("p");
+    note.className = "error";
+    note.setAttribute("role", "alert");
+    note.setAttribute("data-request-problem", ""); // pwa.js removes it on the next request
+    note.textContent = text;
+    form.insertAdjacentElement("afterend", note);
+  }
+
+  async function keep(form, rejected) {
     form.dataset.busy = "1";
     try {
-      const clientId = field(form, "client_id").value;
-      await queue.put({
-        client_id: clientId,
-        assignment_id: Number(form.dataset.assignmentId),
-        child_id: Number(form.dataset.childId),
-        occurred_at: field(form, "occurred_at").value || new Date().toISOString(),
-        user_id: userId,
-        queued_at: new Date().toISOString(),
-      });
-      // The queued entry keeps its id; another tap is another session with a new one.
-      field(form, "client_id").value = queue.newId();
-      field(form, "occurred_at").value = "";
-      await showPending(form.closest("[data-card]"));
-      announce("msgQueued");
-      requestSync();
+      const entry = tapOf(form);
+      if (rejected) {
+        entry.rejected = rejected;
+        await queue.put(entry); // shown until dismissed, never sent again
+      } else {
+        await queue.add(entry);
+        requestSync();
+      }
+      await showQueue();
+      announce(rejected ? whyOf(rejected) : words.msgQueued);
+    } catch (failed) {
+      notKept(form);
     } finally {
       // Swallow the second half of a double tap.
       window.setTimeout(function () { delete form.dataset.busy; }, 700);
@@ -96,7 +186,8 @@
     return element instanceof HTMLFormElement && element.hasAttribute("data-offline-log");
   }
 
-  // Capture phase: runs before htmx's own submit handler on the form.
+  // Capture phase: runs before htmx's own submit handler on the form, so the request htmx
+  // sends carries this tap's id and time.
   document.addEventListener("submit", function (event) {
     const form = event.target;
     if (!isDoneForm(form)) { return; }
@@ -105,26 +196,34 @@
       event.stopImmediatePropagation();
       return;
     }
-    const when = field(form, "occurred_at");
-    if (!when.value) { when.value = new Date().toISOString(); }
+    field(form, "client_id").value = queue.newId();
+    field(form, "occurred_at").value = new Date().toISOString();
     if (!navigator.onLine) {
       event.preventDefault();
       event.stopImmediatePropagation();
-      queueFrom(form);
+      keep(form);
     }
   }, true);
 
   // preventDefault tells pwa.js's "not sent" message that the tap is kept on the phone.
   document.addEventListener("htmx:sendError", function (event) {
     const form = event.detail && event.detail.elt;
-    if (isDoneForm(form)) { event.preventDefault(); queueFrom(form); }
+    if (isDoneForm(form)) { event.preventDefault(); keep(form); }
   });
 
-  // A gateway or server failure (502, 503…) is a connection problem to the family too.
   document.addEventListener("htmx:responseError", function (event) {
     const form = event.detail && event.detail.elt;
     const status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
-    if (isDoneForm(form) && status >= 500) { event.preventDefault(); queueFrom(form); }
+    if (!isDoneForm(form)) { return; }
+    if (status >= 500) {
+      // A gateway or server failure (502, 503…) is a connection problem to the family too.
+      event.preventDefault();
+      keep(form);
+    } else if (status === 409) {
+      // Not saved: say so on the card, with the reason, rather than "no longer there".
+      event.preventDefault();
+      keep(form, "conflict");
+    }
   });
 
   function refreshCard(assignmentId) {
@@ -135,19 +234,13 @@
     return Promise.resolve();
   }
 
-  function showRejected(assignmentId) {
-    const card = cardOf(assignmentId);
-    const message = card && card.querySelector("[data-rejected]");
-    if (message) { message.hidden = false; }
-  }
-
   function applyResult(saved, rejected) {
     const touched = new Set();
     saved.forEach(function (entry) { touched.add(entry.assignment_id); });
     touched.forEach(function (assignmentId) { refreshCard(assignmentId); });
-    rejected.forEach(function (entry) { showRejected(entry.assignment_id); });
-    if (saved.length) { announce("msgSynced"); }
-    if (rejected.length) { announce("msgRejected"); }
+    if (rejected.length) { showQueue(); }
+    if (saved.length) { announce(words.msgSynced); }
+    if (rejected.length) { announce(words.msgRejected); }
   }
 
   async function sync() {
@@ -160,23 +253,43 @@
     }
   }
 
-  // Undo a session that is still only on this phone.
   document.addEventListener("click", async function (event) {
-    const button = event.target instanceof Element && event.target.closest("[data-pending-undo]");
-    if (!button) { return; }
-    const card = button.closest("[data-card]");
-    const entries = await pendingFor(Number(card.dataset.assignmentId));
-    if (entries.length) {
-      entries.sort(function (a, b) { return a.queued_at < b.queued_at ? -1 : 1; });
-      await queue.remove(entries[entries.length - 1].client_id);
+    const target = event.target instanceof Element ? event.target : null;
+    // Undo the latest tap of this card that is still only on this phone.
+    const undo = target && target.closest("[data-pending-undo]");
+    if (undo) {
+      const assignmentId = Number(undo.closest("[data-card]").dataset.assignmentId);
+      const pending = (await mine()).filter(function (entry) {
+        return entry.assignment_id === assignmentId && !entry.rejected;
+      }).sort(byTapTime);
+      if (pending.length) { await queue.remove(pending[pending.length - 1].client_id); }
+      await showQueue();
+      return;
     }
-    await showPending(card);
+    // The family has read why these taps were not saved: they leave the phone.
+    const dismiss = target && target.closest("[data-rejected-dismiss]");
+    if (dismiss) {
+      const card = dismiss.closest("[data-card]");
+      const assignmentId = card ? Number(card.dataset.assignmentId) : null;
+      const shown = new Set(Array.from(root.querySelectorAll("[data-card]"), function (c) {
+        return Number(c.dataset.assignmentId);
+      }));
+      const seen = (await mine()).filter(function (entry) {
+        if (!entry.rejected) { return false; }
+        return card ? entry.assignment_id === assignmentId :
+          entry.child_id === childId && !shown.has(entry.assignment_id);
+      });
+      for (const entry of seen) { await queue.remove(entry.client_id); }
+      await showQueue();
+    }
   });
 
-  // Cards swapped in by htmx (after Done, or a refresh) show what is still waiting.
+  // Cards swapped in by htmx (after Done, or a refresh) show what is still on the phone.
   document.addEventListener("htmx:load", function (event) {
     const element = event.detail && event.detail.elt;
-    if (element instanceof Element && element.matches("[data-card]")) { showPending(element); }
+    if (element instanceof Element && element.matches("[data-card]")) {
+      mine().then(function (entries) { showCard(element, entries); });
+    }
   });
 
   if ("serviceWorker" in navigator) {
@@ -187,6 +300,6 @@
   }
 
   window.addEventListener("online", sync);
-  root.querySelectorAll("[data-card]").forEach(showPending);
+  showQueue();
   sync();
 })();

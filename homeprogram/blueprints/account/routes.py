@@ -1,6 +1,7 @@
 """The signed-in person's account: login sessions; password reset links."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, logout_user
 
 from homeprogram.blueprints.account.forms import ResetPasswordForm
@@ -48,7 +49,7 @@ def end_session(session_id: int):
     except NotFound:
         abort(404)
     s.commit()
-    flash("The session was ended; that browser is signed out.", "info")
+    flash(gettext("That device is signed out."), "info")
     return redirect(url_for("account.sessions_page"))
 
 
@@ -60,7 +61,12 @@ def end_other_sessions():
         s, actor(), user_id=current_user.id, current_token=current_user.session_token
     )
     s.commit()
-    flash(f"{count} other session(s) ended.", "info")
+    flash(
+        ngettext(
+            "Signed out on %(num)d other device.", "Signed out on %(num)d other devices.", count
+        ),
+        "info",
+    )
     return redirect(url_for("account.sessions_page"))
 
 

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
+
+from homeprogram.inputs import DateField
 
 
 class AuditFilterForm(FlaskForm):

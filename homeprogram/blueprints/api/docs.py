@@ -16,19 +16,18 @@ _NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
 _BAD_REQUEST = {"$ref": "#/components/responses/BadRequest"}
 _INVALID = {"$ref": "#/components/responses/Invalid"}
 
-_CHILD_ID = {
-    "name": "child_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer"},
-}
-_LOG_ID = {"name": "log_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ID = _ref("Id")
+_CHILD_ID = {"name": "child_id", "in": "path", "required": True, "schema": _ID}
+_LOG_ID = {"name": "log_id", "in": "path", "required": True, "schema": _ID}
 _DATE = {
     "name": "date",
     "in": "query",
     "required": False,
-    "description": "A local date in the child's time zone (default: today there).",
-    "schema": {"type": "string", "format": "date"},
+    "description": (
+        "A local date in the child's time zone. Without the parameter: today there; "
+        "an empty one is refused (422)."
+    ),
+    "schema": _ref("LocalDate"),
 }
 
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -101,7 +100,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "format": "uuid",
                 "description": "Chosen by the client; makes the request safe to repeat.",
             },
-            "assignment_id": {"type": "integer"},
+            "assignment_id": _ID,
             "occurred_at": {
                 "type": "string",
                 "format": "date-time",

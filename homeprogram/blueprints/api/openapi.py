@@ -3,8 +3,10 @@
 A blueprint whose name starts with ``api`` documents its routes in module-level
 ``OPENAPI_PATHS`` (path → method → operation, paths written as ``/api/v1/x/{id}``) and may
 add ``OPENAPI_SCHEMAS`` (name → JSON Schema). Shared pieces every module can reference:
-``#/components/schemas/Problem`` and the responses ``Unauthorized``, ``NotFound``,
-``BadRequest`` and ``Invalid``.
+``#/components/schemas/Problem``, ``Id`` and ``LocalDate`` (what ``homeprogram.inputs``
+accepts), and the responses ``Unauthorized``, ``NotFound``, ``BadRequest``, ``Invalid`` and
+``Conflict``. The answers any request may get (400, 413, 429, 503: checks made before the
+view) are added to every operation here.
 """
 
 import importlib
@@ -12,6 +14,8 @@ import sys
 from typing import Any
 
 from flask import Flask
+
+from homeprogram.inputs import FIRST_DATE, LAST_DATE, MAX_ID
 
 PROBLEM = {
     "type": "object",
@@ -31,6 +35,17 @@ PROBLEM = {
 }
 
 
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+LOCAL_DATE = {
+    "type": "string",
+    "format": "date",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+    "description": (
+        f"A day as YYYY-MM-DD, from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
+    ),
+}
+
+
 def _problem_response(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -44,11 +59,32 @@ RESPONSES = {
     "Unauthorized": _problem_response("Not logged in, or the bearer token is unknown or revoked."),
     "NotFound": _problem_response("It does not exist, or you may not see it."),
     "BadRequest": _problem_response(
-        "The body is not a JSON object, or the CSRF header is missing."
+        "The request is malformed: a NUL character in it, a body that is not a JSON object, "
+        "or (browser session) the X-CSRFToken header is missing."
     ),
     "Invalid": _problem_response("A field is not valid; `errors` says which and why."),
     "Conflict": _problem_response("The request conflicts with what is stored."),
+    "TooLarge": _problem_response("The body is larger than the server accepts."),
+    "TooManyRequests": _problem_response("Too many requests from this token or session."),
+    "Unavailable": _problem_response(
+        "The database is briefly unavailable; retry after the Retry-After seconds."
+    ),
 }
+
+# Answered before any view runs, so possible for every operation.
+_ANY_OPERATION = {
+    "400": {"$ref": "#/components/responses/BadRequest"},
+    "429": {"$ref": "#/components/responses/TooManyRequests"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
+}
+_WITH_BODY = {"413": {"$ref": "#/components/responses/TooLarge"}}
+
+
+def _with_common_responses(operation: dict[str, Any]) -> dict[str, Any]:
+    common = {**_ANY_OPERATION, **(_WITH_BODY if "requestBody" in operation else {})}
+    responses = {**common, **operation.get("responses", {})}
+    return {**operation, "responses": dict(sorted(responses.items()))}
+
 
 SECURITY_SCHEMES = {
     "bearerAuth": {
@@ -76,10 +112,12 @@ def api_modules(app: Flask) -> list[Any]:
 
 def build_document(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"Problem": PROBLEM}
+    schemas: dict[str, Any] = {"Problem": PROBLEM, "Id": ID, "LocalDate": LOCAL_DATE}
     for module in api_modules(app):
         for path, operations in getattr(module, "OPENAPI_PATHS", {}).items():
-            paths.setdefault(path, {}).update(operations)
+            paths.setdefault(path, {}).update(
+                {method: _with_common_responses(op) for method, op in operations.items()}
+            )
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return {
         "openapi": "3.1.0",

@@ -4,7 +4,7 @@ Every route here is documented in ``docs.py`` (exported as ``OPENAPI_PATHS``), a
 OpenAPI document merges the paths of every blueprint whose name starts with ``api``.
 """
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -16,6 +16,17 @@ from homeprogram.blueprints.api.docs import OPENAPI_PATHS, OPENAPI_SCHEMAS
 from homeprogram.blueprints.api.openapi import build_document
 from homeprogram.blueprints.api.serialize import child_json, day_json, log_json, week_json
 from homeprogram.extensions import db
+from homeprogram.inputs import (
+    DATE_MESSAGE,
+    FIRST_DATE,
+    LAST_DATE,
+    MAX_ID,
+    parse_date,
+    parse_datetime,
+    parse_id,
+    parse_int,
+    parse_number,
+)
 from homeprogram.models.base import utcnow
 from homeprogram.services import logs
 from homeprogram.services import today as plans
@@ -60,13 +71,14 @@ def children():
 
 
 def _date_arg(child_timezone: str) -> date:
+    """``?date=``, or today in the child's time zone when absent; an empty one is refused."""
     raw = request.args.get("date")
-    if not raw:
+    if raw is None:
         return local_date(utcnow(), child_timezone)
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort_problem(validation_problem({"date": "Use the form YYYY-MM-DD."}))
+    day = parse_date(raw)
+    if day is None:
+        abort_problem(validation_problem({"date": DATE_MESSAGE}))
+    return day
 
 
 @bp.get("/children/<int:child_id>/today")
@@ -89,30 +101,33 @@ def child_week(child_id: int):
     return jsonify(week_json(week, streak))
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _parse_value(name: str, value: Any) -> tuple[bool, Any]:
+    """Whether ``value`` has the JSON type of field ``name`` (numbers within what the
+    database holds, dates within the accepted years), and the value to pass on."""
+    if value is None:
+        return name not in {"client_id", "assignment_id", "occurred_at"}, None
+    if name in {"client_id", "response", "note"}:
+        return isinstance(value, str), value
+    if name in {"assignment_id", "minutes"} and not isinstance(value, int):
+        return False, value  # a JSON number, not text that reads as one
+    if name == "assignment_id":
+        parsed: Any = parse_id(value)
+    elif name == "minutes":
+        parsed = parse_int(value)
+    elif name == "measure_value":
+        parsed = parse_number(value)
+    else:  # occurred_at
+        parsed = parse_datetime(value)
+    return parsed is not None, parsed
 
 
 def _parse_log_fields(data: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
-    """Check JSON types (the service checks ranges and meaning); 422 on any mistake."""
+    """Check JSON types and what the database can hold (the service checks ranges and
+    meaning); 422 on any mistake."""
     errors = {name: "Unknown field." for name in data if name not in allowed}
     values = dict(data)
     for name in set(allowed) & set(data):
-        value = data[name]
-        if name in {"client_id", "response", "note"}:
-            ok = isinstance(value, str) or (value is None and name != "client_id")
-        elif name in {"assignment_id", "minutes"}:
-            ok = _is_int(value) or (value is None and name == "minutes")
-        elif name == "measure_value":
-            ok = value is None or _is_int(value) or isinstance(value, float)
-        else:  # occurred_at
-            ok = False
-            if isinstance(value, str):
-                try:
-                    values[name] = datetime.fromisoformat(value)
-                    ok = True
-                except ValueError:
-                    ok = False
+        ok, values[name] = _parse_value(name, data[name])
         if not ok:
             errors[name] = _TYPE_MESSAGES[name]
     if errors:
@@ -122,8 +137,11 @@ def _parse_log_fields(data: dict[str, Any], allowed: tuple[str, ...]) -> dict[st
 
 _TYPE_MESSAGES = {
     "client_id": "Send a UUID chosen by the client.",
-    "assignment_id": "Send the assignment's id (an integer).",
-    "occurred_at": "Send an ISO 8601 date and time with its UTC offset.",
+    "assignment_id": f"Send the assignment's id (an integer from 1 to {MAX_ID}).",
+    "occurred_at": (
+        "Send an ISO 8601 date and time with its UTC offset, "
+        f"from {FIRST_DATE.year} to {LAST_DATE.year}."
+    ),
     "minutes": "Send whole minutes or null.",
     "response": "Send easy, just_right, hard or null.",
     "note": "Send text or null.",

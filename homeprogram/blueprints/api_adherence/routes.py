@@ -9,6 +9,7 @@ from flask_login import current_user
 from homeprogram.api_auth import api_login_required
 from homeprogram.errors import problem
 from homeprogram.extensions import db
+from homeprogram.inputs import DATE_MESSAGE, parse_date
 from homeprogram.services import access, adherence
 from homeprogram.services.adherence import Tally
 
@@ -85,18 +86,23 @@ OPENAPI_PATHS: dict[str, Any] = {
             "operationId": "getChildAdherence",
             "tags": ["adherence"],
             "parameters": [
-                {"name": "child_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                {
+                    "name": "child_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"$ref": "#/components/schemas/Id"},
+                },
                 {
                     "name": "from",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "format": "date"},
+                    "schema": {"$ref": "#/components/schemas/LocalDate"},
                 },
                 {
                     "name": "to",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "string", "format": "date"},
+                    "schema": {"$ref": "#/components/schemas/LocalDate"},
                     "description": f"On or after from; at most {adherence.MAX_RANGE_DAYS} days.",
                 },
             ],
@@ -138,13 +144,10 @@ def _parse(name: str, errors: dict[str, str]) -> date | None:
     if not raw:
         errors[name] = "Required, as YYYY-MM-DD."
         return None
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "Use a date as YYYY-MM-DD."
-        return None
+    day = parse_date(raw)
+    if day is None:
+        errors[name] = DATE_MESSAGE
+    return day
 
 
 @bp.get("/children/<int:child_id>/adherence")

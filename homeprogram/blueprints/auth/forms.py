@@ -1,9 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
 
-from homeprogram.services.children import timezone_names
+from homeprogram.blueprints.field_rules import timezone_field, valid_email
 
 
 class LoginForm(FlaskForm):
@@ -19,8 +18,8 @@ class AccountFields(FlaskForm):
         "Email",
         validators=[
             DataRequired("Enter your email."),
-            Email("Enter a valid email address."),
             Length(max=254),
+            valid_email,
         ],
     )
     password = PasswordField(
@@ -34,11 +33,7 @@ class SignupForm(AccountFields):
         "Clinic or school team",
         validators=[DataRequired("Enter the name of your clinic or school team."), Length(max=200)],
     )
-    timezone = SelectField("Time zone", choices=[])
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(tz) for tz in timezone_names()]
+    timezone = timezone_field()
 
 
 class AcceptInviteForm(AccountFields):

@@ -4,9 +4,10 @@ from dataclasses import dataclass, field
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import DecimalField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from homeprogram.inputs import IntegerField
 from homeprogram.models import Assignment, CompletionLog
 from homeprogram.services.logs import MAX_MINUTES, MAX_NOTE
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
@@ -22,6 +22,7 @@ from homeprogram.blueprints.caregiver.forms import (
 )
 from homeprogram.blueprints.library.routes import activity_picture_url
 from homeprogram.extensions import db, htmx
+from homeprogram.inputs import date_range_message, parse_date, parse_datetime, parse_id
 from homeprogram.models import Activity, Child, CompletionLog
 from homeprogram.models.base import utcnow
 from homeprogram.services import access, library, logs, programs
@@ -127,10 +128,22 @@ def _today_page(child: Child, children: list[Child] | None = None) -> Any:
 @bp.get("/today")
 @caregiver_required
 def today():
+    """The first child's today page; ``?child=<id>`` (links in reminders sent before each
+    child had its own address) leads to that child's page, 404 for a child not one's own."""
+    if "child" in request.args:
+        child_id = parse_id(request.args["child"])
+        if child_id is None:
+            abort(404)
+        child = _family_child(child_id)
+        return redirect(url_for("caregiver.child_today", child_id=child.id))
     kids = access.children_for(db.session, current_user.id, "caregiver")
     if not kids:
         return render("caregiver/no_children.html")
-    return _today_page(kids[0], kids)
+    response = _today_page(kids[0], kids)
+    # The same page is the first child's own today page: the service worker keeps it there
+    # too, so a reminder for that child opens offline.
+    response.headers["Content-Location"] = url_for("caregiver.child_today", child_id=kids[0].id)
+    return response
 
 
 @bp.get("/children/<int:child_id>/today")
@@ -149,13 +162,9 @@ def card(child_id: int, assignment_id: int):
 def _client_time(raw: str | None) -> datetime:
     """The moment the phone says "Done" was tapped, if believable; else now."""
     now = utcnow()
-    if raw:
-        try:
-            tapped = datetime.fromisoformat(raw)
-        except ValueError:
-            return now
-        if tapped.tzinfo is not None and abs(tapped - now) <= CLIENT_CLOCK_SLACK:
-            return tapped
+    tapped = parse_datetime(raw)
+    if tapped is not None and tapped.tzinfo is not None and abs(tapped - now) <= CLIENT_CLOCK_SLACK:
+        return tapped
     return now
 
 
@@ -164,10 +173,11 @@ def _client_time(raw: str | None) -> datetime:
 def log_done(child_id: int):
     child = _family_child(child_id)
     form = DoneForm()
-    if not form.validate_on_submit() or not form.assignment_id.data.isdigit():
+    valid = form.validate_on_submit()
+    assignment_id = parse_id(form.assignment_id.data)
+    if not valid or assignment_id is None:
         abort(400)
     s = db.session
-    assignment_id = int(form.assignment_id.data)
     try:
         log, _created = logs.record_log(
             s,
@@ -182,13 +192,38 @@ def log_done(child_id: int):
     except NotFound:
         abort(404)
     except Conflict:
-        # A double tap or a retry of a tap already stored: show the card as it is.
         s.rollback()
+        if form.occurred_at.data or not _same_form_again(form.client_id.data, assignment_id):
+            return _not_saved(child)
         just_logged = None
     except ValidationFailed:
         abort(400)
     s.commit()
     return _card_response(child, assignment_id, just_logged=just_logged, announce=gettext("Saved."))
+
+
+def _same_form_again(client_id: str, assignment_id: int) -> bool:
+    """Whether a Done sent without a tap time (a page without JavaScript) is the same form
+    sent twice: its id is stored for this user and this activity. The server's clock gave
+    each copy its time, so their times differ; the person tapped once."""
+    stored = logs.find_by_client_id(db.session, logs.canonical_client_id(client_id))
+    return (
+        stored is not None
+        and stored.logged_by_id == current_user.id
+        and stored.assignment_id == assignment_id
+    )
+
+
+def _not_saved(child: Child) -> Any:
+    """A Done whose id is taken by another session (409): nothing is stored, and it says so.
+    The page makes a new id for every tap, so this is never the same tap sent again."""
+    message = gettext(
+        "Not saved: another session is already stored under this tap's code. Please tap Done again."
+    )
+    if htmx:
+        return render("caregiver/partials/live.html", announce=message), 409
+    flash(message, "error")
+    return redirect(url_for("caregiver.child_today", child_id=child.id))
 
 
 def _own_log_today(child: Child, log_id: int) -> CompletionLog:
@@ -264,15 +299,16 @@ def details(child_id: int, log_id: int):
 def week(child_id: int):
     child = _family_child(child_id)
     day = _today(child)
-    try:
-        shown = (
-            date.fromisoformat(request.args.get("start", "")) if request.args.get("start") else day
-        )
-    except ValueError:
-        shown = day
+    raw = request.args.get("start", "")
+    shown = parse_date(raw) if raw else day
+    status = 200
+    if shown is None:
+        # A hand-edited or stale link: say so, and show this week instead.
+        flash(gettext("That week cannot be shown. %(rule)s", rule=date_range_message()), "error")
+        shown, status = day, 400
     s = db.session
     view, streak = plans.week_and_streak(s, child, shown, today=day)
-    return render(
+    response = render(
         "caregiver/week.html",
         child=child,
         children=access.children_for(s, current_user.id, "caregiver"),
@@ -283,6 +319,8 @@ def week(child_id: int):
         if view.start + timedelta(days=7) <= day
         else None,
     )
+    response.status_code = status
+    return response
 
 
 @bp.post("/children/<int:child_id>/notes/<int:note_id>/dismiss")

@@ -22,6 +22,7 @@ from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.library.forms import FOCUS_AREA_LABELS, ActivityForm, PictureForm
 from homeprogram.extensions import db
+from homeprogram.inputs import parse_int
 from homeprogram.models import Activity
 from homeprogram.services import library, pictures
 from homeprogram.services.errors import NotFound, ValidationFailed
@@ -64,8 +65,8 @@ class Filters:
         """Read the filters from the query string; values that make no sense are ignored."""
         args = request.args
         focus = args.get("focus", "")
-        age_raw = args.get("age", "").strip()
-        age = int(age_raw) if age_raw.isdigit() and int(age_raw) in AGES else None
+        age = parse_int(args.get("age", ""))
+        age = age if age in AGES else None
         return cls(
             q=args.get("q", "")[:100],
             focus=focus if focus in FOCUS_AREA_LABELS else "",

@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     RadioField,
     SelectMultipleField,
@@ -12,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from homeprogram.inputs import DateField
 from homeprogram.services.barriers import REASONS
 from homeprogram.services.goals import GAS_WORDS
 

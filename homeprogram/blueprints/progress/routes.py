@@ -50,31 +50,31 @@ def dashboard():
     s = db.session
     kids = children.caseload(s, current_user.id, current_user.organization_id)
     now = utcnow()
-    overviews = adherence.caseload_overview(s, kids, now)
-    today = max((o.today for o in overviews.values()), default=now.date())
+    # One child's bad data costs that child's row (None: "figures unavailable"), not the page.
+    overviews = adherence.caseload_overview_isolated(s, kids, now)
+    today = max((o.today for o in overviews.values() if o is not None), default=now.date())
     answers = barriers.latest_barriers(s, [c.id for c in kids], today)
     no_plan = gettext("no plan")
 
     def trend_text(o: adherence.Overview) -> str:
         return ", ".join(no_plan if w.percent is None else f"{w.percent}%" for w in o.weeks)
 
-    rows = sorted(
-        (
-            (
-                child,
-                overviews[child.id],
-                charts.sparkline([w.rate for w in overviews[child.id].weeks]),
-                trend_text(overviews[child.id]),
-                answers.get(child.id),
-            )
-            for child in kids
-        ),
-        key=lambda r: (*r[1].sort_key(), r[0].display_name.lower(), r[0].id),
-    )
+    def sort_key(o: adherence.Overview | None) -> tuple[int, float, float]:
+        # Unknown figures first: nothing else on the page tells how that child is doing.
+        return (-1, 0.0, 0.0) if o is None else o.sort_key()
+
+    rows = []
+    for child in kids:
+        o = overviews[child.id]
+        spark = trend = None
+        if o is not None:
+            spark, trend = charts.sparkline([w.rate for w in o.weeks]), trend_text(o)
+        rows.append((child, o, spark, trend, answers.get(child.id)))
+    rows.sort(key=lambda r: (*sort_key(r[1]), r[0].display_name.lower(), r[0].id))
     return render(
         "progress/dashboard.html",
         rows=rows,
-        flagged=sum(1 for r in rows if r[1].flags),
+        flagged=sum(1 for r in rows if r[1] is not None and r[1].flags),
         reasons=barriers.REASONS,
     )
 
@@ -360,7 +360,8 @@ def report(child_id: int):
     grant = child_or_404(child_id, access.STAFF_ROLES)
     today = _child_today(grant.child)
     if request.method == "GET":
-        form = ReportForm(formdata=None, start=today - timedelta(days=90), end=today)
+        start, end = reports.default_report_range(today)
+        form = ReportForm(formdata=None, start=start, end=end)
         return render("progress/report_form.html", form=form, child=grant.child)
     form = ReportForm()
     if form.validate_on_submit():

@@ -2,9 +2,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -14,7 +12,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from homeprogram.services.children import timezone_names
+from homeprogram.blueprints.field_rules import timezone_field
+from homeprogram.inputs import DateField, IntegerField
 from homeprogram.services.programs import ANCHORS
 
 MONTHS = [
@@ -47,11 +46,7 @@ class ChildForm(FlaskForm):
             NumberRange(1900, 2200, "Enter a four-digit year."),
         ],
     )
-    timezone = SelectField("Time zone", choices=[])
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(tz) for tz in timezone_names()]
+    timezone = timezone_field()
 
 
 class InviteForm(FlaskForm):

@@ -24,9 +24,9 @@ from homeprogram.blueprints.therapist.forms import (
     TemplateSaveForm,
 )
 from homeprogram.extensions import db
+from homeprogram.inputs import parse_id
 from homeprogram.models import Activity, Assignment, Child
 from homeprogram.models.base import utcnow
-from homeprogram.security import MAX_ID
 from homeprogram.services import access, children, invites, library, programs, schedule
 from homeprogram.services import templates as program_templates
 from homeprogram.services.errors import NotFound, ValidationFailed
@@ -190,12 +190,12 @@ def _prescription(form: PrescriptionForm, start: date | None) -> programs.Prescr
 
 
 def _activity_or_none(child: Child, raw: object) -> Activity | None:
+    activity_id = parse_id(raw)
+    if activity_id is None:
+        return None
     try:
-        activity_id = int(str(raw))
-        if not 0 < activity_id <= MAX_ID:  # larger than any id column: the driver would fail
-            return None
         return library.get_visible(db.session, child.organization_id, activity_id)
-    except (NotFound, ValueError):
+    except NotFound:
         return None
 
 
@@ -459,7 +459,10 @@ def apply_template(child_id: int):
     form = ApplyTemplateForm(prefix="apply")
     s = db.session
     today = today_for(child)
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.template_id.errors:
+        abort(404)  # no template has that id (a number no id column holds, or not a number)
+    if valid:
         try:
             template = program_templates.get_template(
                 s, child.organization_id, form.template_id.data or 0
