@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,11 +19,11 @@ ASK_AGAIN_AFTER_DAYS = 14
 SHOW_ON_DASHBOARD_DAYS = 28
 
 REASONS = {
-    BarrierReason.NO_TIME.value: "No time",
-    BarrierReason.RESISTED.value: "My child resisted",
-    BarrierReason.UNSURE.value: "Unsure how to do it",
-    BarrierReason.UNWELL.value: "My child was unwell",
-    BarrierReason.OTHER.value: "Something else",
+    BarrierReason.NO_TIME.value: lazy_gettext("No time"),
+    BarrierReason.RESISTED.value: lazy_gettext("My child resisted"),
+    BarrierReason.UNSURE.value: lazy_gettext("Unsure how to do it"),
+    BarrierReason.UNWELL.value: lazy_gettext("My child was unwell"),
+    BarrierReason.OTHER.value: lazy_gettext("Something else"),
 }
 
 

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -16,11 +17,11 @@ from homeprogram.services.errors import NotFound, ValidationFailed
 
 GAS_LEVELS = (-2, -1, 0, 1, 2)
 GAS_WORDS = {
-    -2: "much less than expected",
-    -1: "somewhat less than expected",
-    0: "expected level reached",
-    1: "somewhat more than expected",
-    2: "much more than expected",
+    -2: lazy_gettext("much less than expected"),
+    -1: lazy_gettext("somewhat less than expected"),
+    0: lazy_gettext("expected level reached"),
+    1: lazy_gettext("somewhat more than expected"),
+    2: lazy_gettext("much more than expected"),
 }
 MAX_VALUE = 1e9
 

@@ -1,3 +1,6 @@
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -27,57 +30,64 @@ class RangeForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[InputRequired("Enter a start date.")])
-    end = DateField("To", validators=[InputRequired("Enter an end date.")])
+    start = DateField(_l("From"), validators=[InputRequired(_l("Enter a start date."))])
+    end = DateField(_l("To"), validators=[InputRequired(_l("Enter an end date."))])
 
 
 class ReportForm(FlaskForm):
-    start = DateField("From", validators=[InputRequired("Enter a start date.")])
-    end = DateField("To", validators=[InputRequired("Enter an end date.")])
+    start = DateField(_l("From"), validators=[InputRequired(_l("Enter a start date."))])
+    end = DateField(_l("To"), validators=[InputRequired(_l("Enter an end date."))])
     comment = TextAreaField(
-        "Therapist comment (printed on the report, not stored)",
+        _l("Therapist comment (printed on the report, not stored)"),
         validators=[Optional(), Length(max=4000)],
     )
 
 
 class GoalForm(FlaskForm):
     statement = TextAreaField(
-        "Goal",
-        validators=[DataRequired("Describe the goal in a sentence."), Length(max=2000)],
-        description="Functional and measurable, e.g. “Sam buttons his coat on his own”.",
+        _l("Goal"),
+        validators=[DataRequired(_l("Describe the goal in a sentence.")), Length(max=2000)],
+        description=_l("Functional and measurable, e.g. “Sam buttons his coat on his own”."),
     )
     measure = StringField(
-        "What is measured",
-        validators=[DataRequired("Say what is measured."), Length(max=120)],
-        description="For example “buttons done in 2 minutes”.",
+        _l("What is measured"),
+        validators=[DataRequired(_l("Say what is measured.")), Length(max=120)],
+        description=_l("For example “buttons done in 2 minutes”."),
     )
-    unit = StringField("Unit (optional)", validators=[Optional(), Length(max=30)])
-    baseline = DecimalField("Baseline", validators=[InputRequired("Enter a number.")])
-    target = DecimalField("Target", validators=[InputRequired("Enter a number.")])
-    target_date = DateField("Target date (optional)", validators=[Optional()])
-    assignment_ids = MultiCheckboxField("Linked activities", coerce=int, choices=[])
-    shared_with_school = BooleanField("Share with the child's teacher")
+    unit = StringField(_l("Unit (optional)"), validators=[Optional(), Length(max=30)])
+    baseline = DecimalField(_l("Baseline"), validators=[InputRequired(_l("Enter a number."))])
+    target = DecimalField(_l("Target"), validators=[InputRequired(_l("Enter a number."))])
+    target_date = DateField(_l("Target date (optional)"), validators=[Optional()])
+    assignment_ids = MultiCheckboxField(_l("Linked activities"), coerce=int, choices=[])
+    shared_with_school = BooleanField(_l("Share with the child's teacher"))
 
 
 class MeasurementForm(FlaskForm):
-    value = DecimalField("Value", validators=[InputRequired("Enter a number.")])
-    measured_on = DateField("Date", validators=[InputRequired("Enter the date.")])
-    note = StringField("Note (optional)", validators=[Optional(), Length(max=1000)])
+    value = DecimalField(_l("Value"), validators=[InputRequired(_l("Enter a number."))])
+    measured_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the date."))])
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
 
 
 class GasForm(FlaskForm):
     gas_level = RadioField(
-        "Goal Attainment Scaling",
+        _l("Goal Attainment Scaling"),
         coerce=int,
-        choices=[SelectChoice(level, f"{level:+d}: {words}") for level, words in GAS_WORDS.items()],
-        validators=[InputRequired("Choose a level from -2 to +2.")],
+        choices=[],
+        validators=[InputRequired(_l("Choose a level from -2 to +2."))],
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per request: the words are in the reader's language.
+        self.gas_level.choices = [
+            SelectChoice(level, f"{level:+d}: {words}") for level, words in GAS_WORDS.items()
+        ]
 
 
 class BarrierForm(FlaskForm):
     reason = RadioField(
-        "What got in the way?",
+        _l("What got in the way?"),
         choices=[SelectChoice(k, v) for k, v in REASONS.items()],
         validators=[Optional()],
     )
-    note = StringField("Anything you want to add (optional)", validators=[Length(max=500)])
+    note = StringField(_l("Anything you want to add (optional)"), validators=[Length(max=500)])

@@ -386,7 +386,9 @@ def export_csv(child_id: int, kind: str):
     errors = _range_errors(form.start.data, form.end.data) if valid else {}
     if not valid or errors:
         apply_errors(form, errors)
-        messages = {name: " ".join(f.errors) for name, f in form._fields.items() if f.errors}
+        messages = {
+            name: " ".join(map(str, f.errors)) for name, f in form._fields.items() if f.errors
+        }
         return Response(
             "\n".join(f"{k}: {v}" for k, v in messages.items()) + "\n",
             status=400,
