@@ -84,6 +84,9 @@ trap 'exit 143' TERM
 
 export HOMEPROGRAM_INSTANCE_PATH="$WORK/instance"
 export PYTHONPATH="$REPO${PYTHONPATH:+:$PYTHONPATH}"
+# The log exists before the server starts: the loop below may read it before the
+# background process has opened it.
+: >"$WORK/server.log"
 # Started directly (no function or subshell around it), so $! is the server's own id.
 # Port 0: the server takes a free port and prints it; none is picked here and reused.
 "$PYTHON" -c 'import sys; from homeprogram.cli import main; sys.argv[0] = "homeprogram"; main()' \

@@ -5,7 +5,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import AnonymousUserMixin, current_user
 from werkzeug.wrappers import Response
@@ -110,6 +119,10 @@ class _SessionInterface(SecureCookieSessionInterface):
     its expiry once a minute is as good, and spares signing and about 450 bytes on the
     other responses. Static files never carry it: the page they belong to does.
     """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        # A request that came over https (behind a trusted TLS proxy too) gets a Secure cookie.
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.permanent or request.endpoint == "static":

@@ -78,7 +78,34 @@ def _bind(host: str, port: int, threads: int) -> tuple[Flask, Any]:
     """The database answers and the port is ours, checked before the schema is touched."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     cli_checks.check_reachable(app.config["DATABASE_URL"])
-    return app, cli_checks.bind(app, host, port, threads)
+    server = cli_checks.bind(app, host, port, threads)
+    _warn_if_others_can_read(app)
+    return app, server
+
+
+def _warn_if_others_can_read(app: Flask) -> None:
+    """One line on stderr when files of children's data are open to other local users
+    (made by an older version, or copied in): we never change modes we did not set."""
+    from homeprogram import paths
+
+    instance = Path(app.instance_path)
+    places = [instance]
+    database = cli_checks._sqlite_file(app.config["DATABASE_URL"])
+    if database is not None and not database.resolve().is_relative_to(instance):
+        places += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+    loose = paths.readable_by_others(*places)
+    if not loose:
+        return
+    names = [
+        str(p.relative_to(instance)) if p != instance and p.is_relative_to(instance) else str(p)
+        for p in loose
+    ]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    fix = " ".join(["chmod -R go=", str(instance), *(str(p) for p in places[1:] if p.exists())])
+    click.echo(
+        f"Warning: other users of this computer can read children's data in {shown}: run `{fix}`.",
+        err=True,
+    )
 
 
 @click.group("db")
@@ -325,6 +352,9 @@ def register_commands(app: Flask) -> None:
 def main() -> None:
     from homeprogram import create_app
 
+    # Everything the command creates (database, -wal/-shm, backups, exports) is the app
+    # account's alone, even where no code of ours sets a mode.
+    os.umask(0o077)
     os.environ.setdefault("FLASK_RUN_FROM_CLI", "false")
     cli = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False)
     cli(prog_name="homeprogram")

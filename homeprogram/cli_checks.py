@@ -17,6 +17,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from homeprogram.paths import private_folder
+
 UPGRADE_HINT = "run `homeprogram db upgrade` first"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,7 +70,7 @@ def make_sqlite_folder(url: str) -> None:
     if sqlite is None:
         return
     try:
-        sqlite.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(sqlite.parent)
     except OSError as error:
         raise click.ClickException(
             f"Cannot create the folder for the database {sqlite}: {error.strerror or error}."
@@ -133,7 +135,14 @@ def bind(app: Flask, host: str, port: int, threads: int) -> Any:
 
     try:
         return waitress.create_server(
-            app, host=host, port=port, threads=threads, ident="homeprogram"
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="homeprogram",
+            # Behind trusted proxies ProxyFix (security.py) reads X-Forwarded-*: waitress
+            # passes them on instead of dropping them; with none trusted it drops them.
+            clear_untrusted_proxy_headers=not app.config["TRUSTED_PROXIES"],
         )
     except OSError as error:
         if error.errno == errno.EADDRINUSE:

@@ -6,6 +6,7 @@ without a word.
 """
 
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ import click
 from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from homeprogram.paths import private_folder
 
 DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite file in the instance folder
@@ -32,7 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_IP": "30 per 15 minutes",
     "API_RATE_LIMIT": "600 per minute",
     "PASSWORD_RESET_LIMIT": "10 per hour",
-    "HSTS_ENABLED": None,  # default: on when PREFERRED_URL_SCHEME is https
+    "HSTS_ENABLED": None,  # default: on when PREFERRED_URL_SCHEME is https or behind a proxy
+    "TRUSTED_PROXIES": 0,  # TLS proxies in front whose X-Forwarded-For/-Proto count
     "HSTS_MAX_AGE": 31536000,
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
@@ -44,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "VAPID_PRIVATE_KEY": None,
     "VAPID_PUBLIC_KEY": None,
     "VAPID_CONTACT": None,  # mailto: or https: contact the push services can reach
+    "PUSH_ALLOWED_HOSTS": (),  # push-service host suffixes added to the browsers' own
+    "PUSH_ALLOW_INSECURE_ENDPOINTS": False,  # tests only: http and any address; never in production
     "SMTP_HOST": None,  # email of therapist summaries is off unless set
     "SMTP_PORT": 587,
     "SMTP_USER": None,
@@ -52,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 RATE_LIMIT = "rate limit"  # a Flask-Limiter string such as "10 per hour"
+HOST_LIST = "host list"  # comma-separated host names such as "push.example.org"
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 # Settings read from the environment (``HOMEPROGRAM_<NAME>``) with their kind.
 ENV_SETTINGS: dict[str, type | str] = {
@@ -72,6 +80,7 @@ ENV_SETTINGS: dict[str, type | str] = {
     "VAPID_PRIVATE_KEY": str,
     "VAPID_PUBLIC_KEY": str,
     "VAPID_CONTACT": str,
+    "PUSH_ALLOWED_HOSTS": HOST_LIST,
     "SMTP_HOST": str,
     "SMTP_PORT": int,
     "SMTP_USER": str,
@@ -79,6 +88,7 @@ ENV_SETTINGS: dict[str, type | str] = {
     "SMTP_FROM": str,
     "HSTS_ENABLED": bool,
     "HSTS_MAX_AGE": int,
+    "TRUSTED_PROXIES": int,
 }
 # The conventional name, read when neither HOMEPROGRAM_DATABASE_URL nor instance/config.py
 # names a database (an app's own settings beat a variable other programs may share).
@@ -118,6 +128,13 @@ def _parse(kind: type | str, value: Any, source: str) -> Any:
             return int(str(value).strip())
         except ValueError:
             raise ConfigError(f"{source} = {value!r} is not a whole number.") from None
+    if kind == HOST_LIST:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        hosts = tuple(str(h).strip().strip(".").lower() for h in items if str(h).strip(" ."))
+        for host in hosts:
+            if not _HOST.fullmatch(host):
+                raise ConfigError(f"{source} = {value!r}: {host!r} is not a host name.")
+        return hosts
     if kind == RATE_LIMIT:
         try:
             parse_many(str(value))
@@ -179,8 +196,17 @@ def load(instance_path: Path, overrides: dict[str, Any] | None) -> dict[str, Any
     config["SESSION_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"] or (
         config["PREFERRED_URL_SCHEME"] == "https"
     )
+    if config["TRUSTED_PROXIES"] < 0:
+        raise ConfigError(
+            f"HOMEPROGRAM_TRUSTED_PROXIES = {config['TRUSTED_PROXIES']} is below 0: give the "
+            "number of proxies in front of the app (0 when there is none)."
+        )
     if config["HSTS_ENABLED"] is None:
-        config["HSTS_ENABLED"] = config["PREFERRED_URL_SCHEME"] == "https"
+        # Sent only on requests that came over https (see security.py), so a proxy that
+        # says which ones did is enough to switch it on.
+        config["HSTS_ENABLED"] = (
+            config["PREFERRED_URL_SCHEME"] == "https" or config["TRUSTED_PROXIES"] > 0
+        )
     return config
 
 
@@ -189,7 +215,7 @@ def _instance_secret_key(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.is_file():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    private_folder(instance_path)
     key = secrets.token_urlsafe(48)
     try:
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -2,12 +2,15 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from homeprogram.paths import private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -28,8 +31,22 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs: Any) ->
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         _configure_sqlite(engine, foreign_keys=sqlite_foreign_keys)
+        _create_private(engine, parsed)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _create_private(engine: Engine, url: URL) -> None:
+    """A database file SQLite would create (0644 under the usual umask) is created 0600
+    first; its -wal and -shm then get the same mode."""
+    if url.database in (None, "", ":memory:") or url.query.get("uri") or url.query.get("mode"):
+        return
+    path = Path(url.database)
+
+    @event.listens_for(engine, "do_connect")
+    def _before_connect(*_args: Any) -> None:
+        if not path.exists() and path.parent.is_dir():
+            private_file(path)
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:

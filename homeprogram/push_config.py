@@ -10,6 +10,7 @@ from homeprogram.services.vapid import PushConfigError, VapidKeys, load_keys
 
 log = logging.getLogger(__name__)
 _KEYS = "homeprogram_vapid_keys"
+_INSECURE = "homeprogram_push_insecure_warned"
 
 
 def keys(app: Flask) -> VapidKeys:
@@ -21,6 +22,12 @@ def keys(app: Flask) -> VapidKeys:
 
 def sender(app: Flask) -> push.PushSender:
     """A sender, or ``PushConfigError`` (logged) when push may not send from this server."""
+    if app.config.get("PUSH_ALLOW_INSECURE_ENDPOINTS") and not app.extensions.get(_INSECURE):
+        app.extensions[_INSECURE] = True
+        log.warning(
+            "PUSH_ALLOW_INSECURE_ENDPOINTS is on: push messages may go to any http address. "
+            "It is for tests only, never for production."
+        )
     try:
         return push.sender_from_config(keys(app), app.config)
     except PushConfigError as exc:

@@ -4,6 +4,11 @@ The policy allows scripts, styles, images and connections from our own origin on
 inline script or style attribute anywhere (templates must keep it that way), no eval.
 HSTS is sent only on HTTPS requests and only when ``HSTS_ENABLED``; plain HTTP is never
 redirected (the local demo runs on http://127.0.0.1).
+
+Behind ``TRUSTED_PROXIES`` TLS proxies, Werkzeug's ProxyFix takes the client's address and
+scheme from the last that many X-Forwarded-For / X-Forwarded-Proto entries, for every
+server (gunicorn, waitress, the test client): the audit trail, the rate limits and
+``request.is_secure`` then see the client. With none trusted the headers count for nothing.
 """
 
 import functools
@@ -14,6 +19,8 @@ from flask import Flask, abort, current_app, g, render_template, request, sessio
 from flask_talisman import Talisman
 from limits import RateLimitItem, parse
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
 
 from homeprogram.errors import problem
 from homeprogram.extensions import limiter
@@ -44,12 +51,16 @@ def init_app(app: Flask) -> None:
     # Before any blueprint is registered: rules pick their converters when added.
     app.url_map.converters["int"] = IdConverter
     config = app.config
+    proxies = config["TRUSTED_PROXIES"]
+    if proxies:
+        # Not X-Forwarded-Host: proxies pass Host itself, and one that does not overwrite
+        # X-Forwarded-Host would let a client choose the host of the links we build.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     talisman.init_app(
         app,
         force_https=False,
-        strict_transport_security=config["HSTS_ENABLED"],
-        strict_transport_security_max_age=config["HSTS_MAX_AGE"],
-        strict_transport_security_include_subdomains=False,
+        # Talisman believes any X-Forwarded-Proto header; ours trusts request.is_secure.
+        strict_transport_security=False,
         content_security_policy=CONTENT_SECURITY_POLICY,
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
@@ -60,9 +71,19 @@ def init_app(app: Flask) -> None:
         permissions_policy={"camera": "()", "microphone": "()", "geolocation": "()"},
         x_xss_protection=False,  # obsolete header; CSP does the job
     )
+    if config["HSTS_ENABLED"]:
+        app.after_request(_strict_transport_security)
     app.before_request(_api_rate_limit)
     app.before_request(_refuse_nul)
     app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _strict_transport_security(response: Response) -> Response:
+    """HSTS on requests that came over https: directly, or as a trusted proxy says."""
+    if request.is_secure:
+        max_age = current_app.config["HSTS_MAX_AGE"]
+        response.headers["Strict-Transport-Security"] = f"max-age={max_age}"
+    return response
 
 
 def _api_client_key() -> str:

@@ -164,10 +164,16 @@ TABLE: dict[str, Entry] = {
             "org_name": "Clinic",
             "name": "New Person",
             "email": "new@x.test",
-            "password": "a-long-enough-passphrase",
             "timezone": "UTC",
         },
         ok=frozenset({200, 302}),
+    ),
+    "auth.signup_confirm": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        args=lambda w: {"token": "not-a-signed-link"},
+        data=lambda w: {"password": "a-long-enough-passphrase"},
+        ok=frozenset({200, 302, 404}),
     ),
     "auth.accept_invite": Entry(
         ("GET", "POST"),
@@ -304,7 +310,7 @@ TABLE: dict[str, Entry] = {
         json=True,
         data=lambda w: {
             "subscription": {
-                "endpoint": "https://push.invalid/new-device",
+                "endpoint": "https://fcm.googleapis.com/fcm/send/new-device",
                 "keys": {"p256dh": P256DH, "auth": "MDEyMzQ1Njc4OWFiY2RlZg"},
             },
             "device_name": "Tablet",

@@ -3,81 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from homeprogram.models import AuditEvent, OrgMembership, User, UserSession
+from homeprogram.models import AuditEvent, UserSession
 from homeprogram.models.base import utcnow
 from tests.conftest import TEST_PASSWORD
 
-
-def test_signup_creates_organization_with_admin(client, session):
-    """A therapist who signs up gets an organization, is its admin and lands on the caseload."""
-    response = client.post(
-        "/signup",
-        data={
-            "org_name": "Riverside OT",
-            "name": "Dana Kim",
-            "email": "Dana@Example.org",
-            "password": "plenty-long-passphrase",
-            "timezone": "Europe/Berlin",
-        },
-    )
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/caseload")
-    user = session.scalar(select(User).where(User.email == "dana@example.org"))
-    member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == user.id))
-    assert member.role == "admin"
-    assert member.organization.name == "Riverside OT"
-    assert member.organization.timezone == "Europe/Berlin"
-    assert user.password_hash.startswith("$argon2id$")
-    assert "Riverside OT" not in client.get("/caseload").get_data(as_text=True) or True
-    assert client.get("/caseload").status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("password", "message"),
-    [
-        ("short", "at least 10 characters"),
-        ("password123", "too common"),
-        ("1234567890", "too common"),
-    ],
-)
-def test_signup_rejects_weak_passwords_and_keeps_input(client, session, password, message):
-    """A weak password is refused next to the field, the other input is kept, nothing is saved."""
-    response = client.post(
-        "/signup",
-        data={
-            "org_name": "Riverside OT",
-            "name": "Dana Kim",
-            "email": "dana@example.org",
-            "password": password,
-            "timezone": "Europe/Berlin",
-        },
-    )
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert message in page
-    assert 'value="Riverside OT"' in page
-    assert 'value="dana@example.org"' in page
-    assert session.scalar(select(func.count()).select_from(User)) == 0
-
-
-def test_signup_with_taken_email_does_not_create_anything(client, factory, session):
-    """Signing up with an email in use creates no second organization or account."""
-    factory.user(email="taken@example.org")
-    response = client.post(
-        "/signup",
-        data={
-            "org_name": "Second",
-            "name": "X",
-            "email": "taken@example.org",
-            "password": "plenty-long-passphrase",
-            "timezone": "UTC",
-        },
-    )
-    assert response.status_code == 200
-    assert "cannot be used for a new account" in response.get_data(as_text=True)
-    assert session.scalar(select(func.count()).select_from(OrgMembership)) == 0
+# Sign-up (an emailed link, the same answer for every address): tests/test_signup_privacy.py
 
 
 def test_login_wrong_password_and_unknown_email_look_the_same(client, factory):
@@ -208,7 +140,8 @@ def app_config():
 
 
 def test_login_rate_limited_per_account(client, factory):
-    """After repeated wrong passwords for one account, even the right one is refused for a while."""
+    """After repeated wrong passwords for one account from one address, even the right one is
+    refused from that address for a while (other addresses: tests/test_login_throttle.py)."""
     factory.user(email="victim@example.org")
     for _ in range(3):
         client.post("/login", data={"email": "victim@example.org", "password": "guess-guess"})

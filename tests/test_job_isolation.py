@@ -27,7 +27,11 @@ MONDAY_EVENING = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
 
 @pytest.fixture
 def app_config():
-    return {"VAPID_CONTACT": "mailto:ops@sunrise-therapy.org"}
+    # The local push service is plain http on 127.0.0.1: the tests-only switch lets it in.
+    return {
+        "VAPID_CONTACT": "mailto:ops@sunrise-therapy.org",
+        "PUSH_ALLOW_INSECURE_ENDPOINTS": True,
+    }
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from homeprogram.models.base import utcnow
 from homeprogram.services import library
 from tests.browser import PHONE, TABLET, LiveServer, check_accessibility, log_in, screenshot
 from tests.conftest import TEST_PASSWORD
+from tests.smtp_server import body, smtp_fixture, use_smtp  # noqa: F401 (the smtp fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -40,13 +41,23 @@ def step(page: Any, name: str) -> None:
     check_accessibility(page, name)
 
 
-def sign_up_therapist(page: Any, server: LiveServer) -> None:
+def sign_up_therapist(page: Any, server: LiveServer, smtp: Any) -> None:
+    """Ask to sign up, follow the emailed link, choose a password."""
+    use_smtp(server.app, smtp)
     page.goto(server.url("/signup"))
     step(page, "j1-01-signup")
     page.get_by_label("Your name").fill("Jordan Lee")
     page.get_by_label("Email").fill("jordan@clinic.example")
-    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
     page.get_by_label("Clinic or school team").fill("Maple Street OT")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+    step(page, "j1-01-signup-check-email")
+    [message] = smtp.messages
+    link = re.search(r"https?://\S+/signup/confirm/\S+", body(message))
+    assert link, body(message)
+    page.goto(link.group(0))
+    step(page, "j1-01-signup-password")
+    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Create organization").click()
     assert "/signup" not in page.url, page.url
@@ -149,7 +160,7 @@ def expect_text(locator: Any, text: str) -> None:
 
 
 def test_therapist_sets_up_a_program_a_caregiver_logs_and_the_therapist_reports(
-    live_server: LiveServer, new_page: Any, built_in_library: None
+    live_server: LiveServer, new_page: Any, built_in_library: None, smtp: Any
 ) -> None:
     """Journeys 1-2: a therapist signs up, builds Sam's program from the library, saves it
     as a template and invites a caregiver, who logs two sessions with details and undoes
@@ -159,7 +170,7 @@ def test_therapist_sets_up_a_program_a_caregiver_logs_and_the_therapist_reports(
 
     # Journey 1: the therapist, on a tablet.
     therapist = new_page(TABLET)
-    sign_up_therapist(therapist, live_server)
+    sign_up_therapist(therapist, live_server, smtp)
     child_id = add_child(therapist, live_server)
     titles = assign_from_library(therapist, live_server, child_id)
     step(therapist, "j1-03-program")

@@ -445,6 +445,7 @@ def _reminder_as_received(app: Any, session: Any, fam: Any, tmp_path: Any) -> by
         keys=load_keys(tmp_path / "vapid", {}),
         contact="mailto:ops@sunrise-therapy.org",
         sleep=lambda _seconds: None,
+        policy=push.EndpointPolicy(allow_insecure=True),  # the local http push service
     )
     slot = reminders.slot_instant(
         fam.today, reminders.parse_hhmm("17:00"), ZoneInfo(fam.child.timezone)

@@ -26,6 +26,7 @@ from homeprogram.services.vapid import (
 from tests.push_service import LocalPushService
 
 CONTACT = "mailto:ops@sunrise-therapy.org"
+LOCAL_SERVICE = push.EndpointPolicy(allow_insecure=True)  # the local http push service
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def keys(tmp_path):
 
 def _sender(keys, **kw):
     sleeps: list[float] = []
+    kw.setdefault("policy", LOCAL_SERVICE)
     sender = push.PushSender(keys=keys, contact=CONTACT, sleep=sleeps.append, **kw)
     return sender, sleeps
 
@@ -169,7 +171,10 @@ def test_subscription_validation_rejects_bad_keys_and_http(service, session, fac
     with pytest.raises(ValidationFailed) as failed:
         push.save_subscription(session, user.id, device.subscription(), "Phone")
     assert set(failed.value.errors) == {"endpoint"}
-    bad = {"endpoint": "https://push.example.net/x", "keys": {"p256dh": "abc", "auth": "!!"}}
+    bad = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/x",
+        "keys": {"p256dh": "abc", "auth": "!!"},
+    }
     with pytest.raises(ValidationFailed) as failed:
         push.save_subscription(session, user.id, bad, "Phone")
     assert set(failed.value.errors) == {"p256dh", "auth"}

@@ -28,7 +28,10 @@ def service():
 @pytest.fixture
 def sender(tmp_path):
     return push.PushSender(
-        keys=load_keys(tmp_path / "vapid", {}), contact=CONTACT, sleep=lambda _s: None
+        keys=load_keys(tmp_path / "vapid", {}),
+        contact=CONTACT,
+        sleep=lambda _s: None,
+        policy=push.EndpointPolicy(allow_insecure=True),  # the local http push service
     )
 
 

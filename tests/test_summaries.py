@@ -74,7 +74,11 @@ def service():
 
 @pytest.fixture
 def sender(tmp_path):
-    return push.PushSender(keys=load_keys(tmp_path / "vapid", {}), contact=CONTACT)
+    return push.PushSender(
+        keys=load_keys(tmp_path / "vapid", {}),
+        contact=CONTACT,
+        policy=push.EndpointPolicy(allow_insecure=True),  # the local http push service
+    )
 
 
 def berlin(day: date, hh: int, mm: int = 0) -> datetime:

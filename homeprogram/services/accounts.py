@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from flask_babel import gettext
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from homeprogram.models import (
+    CareRole,
     CareTeamMember,
+    Child,
     Organization,
     OrgMembership,
     OrgRole,
@@ -270,18 +273,56 @@ def staff_list(session: Session, organization_id: int) -> list[OrgMembership]:
     )
 
 
+def users_with_roles_elsewhere(
+    session: Session, organization_id: int, user_ids: Sequence[int]
+) -> set[int]:
+    """Of ``user_ids``, those with a staff membership in another organization or a care-team
+    role on another organization's child: their account is not this organization's alone."""
+    if not user_ids:
+        return set()
+    staff_elsewhere = select(OrgMembership.user_id).where(
+        OrgMembership.user_id.in_(user_ids), OrgMembership.organization_id != organization_id
+    )
+    care_elsewhere = (
+        select(CareTeamMember.user_id)
+        .join(Child, Child.id == CareTeamMember.child_id)
+        .where(CareTeamMember.user_id.in_(user_ids), Child.organization_id != organization_id)
+    )
+    return set(session.scalars(staff_elsewhere.union(care_elsewhere)))
+
+
+def belongs_elsewhere(session: Session, organization_id: int, user_id: int) -> bool:
+    return bool(users_with_roles_elsewhere(session, organization_id, [user_id]))
+
+
 def deactivate_member(
     session: Session, actor: Actor, organization_id: int, membership_id: int
 ) -> OrgMembership:
+    """End the person's roles in this organization only: the staff membership and their
+    family or school roles on its children. A therapist's care-team rows stay (they count
+    only while the membership is active) so reactivation restores the caseload.
+
+    The account itself is closed (and signed out everywhere) only when the person has no
+    role in any other organization; otherwise it stays active there.
+    """
     member = session.get(OrgMembership, membership_id)
     if member is None or member.organization_id != organization_id:
         raise NotFound()
     if member.user_id == actor.user_id:
-        raise ValidationFailed({"member": "You cannot deactivate yourself."})
+        raise ValidationFailed({"member": gettext("You cannot deactivate yourself.")})
     member.active = False
     member.deactivated_at = utcnow()
-    member.user.active = False
-    end_all_sessions(session, member.user_id)
+    org_children = select(Child.id).where(Child.organization_id == organization_id)
+    session.execute(
+        delete(CareTeamMember).where(
+            CareTeamMember.user_id == member.user_id,
+            CareTeamMember.role != CareRole.THERAPIST.value,
+            CareTeamMember.child_id.in_(org_children),
+        )
+    )
+    if not belongs_elsewhere(session, organization_id, member.user_id):
+        member.user.active = False
+        end_all_sessions(session, member.user_id)
     audit.record(
         session,
         actor,

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from homeprogram.migrations_runner import alembic_config
+from homeprogram.paths import private_file, private_folder
 
 POSTGRES_HELP = (
     "This database is PostgreSQL: use its own tools, e.g.\n"
@@ -69,8 +70,10 @@ def backup(database_url: str, destination: Path, *, overwrite: bool = False) -> 
         raise BackupError(f"{destination} exists; choose another name or pass --force.")
     partial = destination.with_name(destination.name + ".partial")
     try:
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(destination.parent)
         partial.unlink(missing_ok=True)
+        # Children's data: 0600 wherever the backup goes (sqlite3 would make it 0644).
+        private_file(partial)
         with closing(_connect(source)) as src, closing(sqlite3.connect(partial)) as dst:
             # pages=-1: one step under one read snapshot, so concurrent writes cannot tear it.
             src.backup(dst, pages=-1)
@@ -133,7 +136,8 @@ def restore(database_url: str, source: Path) -> tuple[str, Path | None]:
     if target.is_file():
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = backup(database_url, target.with_name(f"{target.name}.before-restore-{stamp}"))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
+    private_file(target)
     with closing(_connect(source, readonly=True)) as src, closing(_connect(target)) as dst:
         src.backup(dst, pages=-1)
         result = _integrity(dst)

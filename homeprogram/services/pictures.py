@@ -7,7 +7,6 @@ location included, and means the stored file was produced by Pillow from decoded
 import os
 import re
 import secrets
-import shutil
 import tempfile
 import warnings
 from io import BytesIO
@@ -16,6 +15,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from homeprogram.paths import private_folder
 from homeprogram.services.errors import ValidationFailed
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -91,8 +91,11 @@ def _encode(image: Image.Image) -> bytes:
 
 
 def store(folder: Path, data: bytes) -> str:
-    """Write an encoded picture under a new random name; returns the name."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write an encoded picture under a new random name; returns the name.
+
+    The file is 0600 (``mkstemp``) in a 0700 folder: only the app's account may read it.
+    """
+    private_folder(folder)
     name = secrets.token_urlsafe(16) + STORED_SUFFIX
     fd, temp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
@@ -110,9 +113,7 @@ def copy(folder: Path, name: str) -> str | None:
     source = path_of(folder, name)
     if source is None:
         return None
-    new_name = secrets.token_urlsafe(16) + STORED_SUFFIX
-    shutil.copyfile(source, folder / new_name)
-    return new_name
+    return store(folder, source.read_bytes())
 
 
 def path_of(folder: Path, name: str | None) -> Path | None:

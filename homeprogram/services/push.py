@@ -5,7 +5,9 @@ writes ``aud`` and ``exp`` into the claims dict it is given, so every send gets 
 one; TTL defaults to 0 and the timeout to none, so both are always set; ``Urgency`` and
 ``Topic`` have no keyword and go in the headers. A 404 or 410 means the subscription is
 gone; 429 and 5xx are retried (bounded) honouring ``Retry-After``. Payloads never carry
-health details: a title, a short line and the URL to open.
+health details: a title, a short line and the URL to open. Endpoints are checked by
+``push_guard`` when stored and when sent (push services only, public addresses only, no
+redirects); a refused send is logged with the subscription id and not retried.
 """
 
 import base64
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from homeprogram.models import PushSubscription
 from homeprogram.services.errors import NotFound, ValidationFailed
+from homeprogram.services.push_guard import EndpointPolicy, guarded_session, refused_address
 from homeprogram.services.vapid import VapidKeys, check_contact
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,7 @@ class PushSender:
     max_retry_wait: float = MAX_RETRY_WAIT_SECONDS
     workers: int = DEFAULT_WORKERS
     sleep: Callable[[float], None] = time.sleep
+    policy: EndpointPolicy = field(default_factory=EndpointPolicy)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def __post_init__(self) -> None:
@@ -130,7 +134,7 @@ class PushSender:
         # One connection pool per thread: requests.Session is not documented thread-safe.
         http = getattr(self._local, "http", None)
         if http is None:
-            http = self._local.http = requests.Session()
+            http = self._local.http = guarded_session(self.policy)
         return http
 
     def _claims(self) -> dict[str, str | int]:
@@ -138,8 +142,16 @@ class PushSender:
         # push service's audience to the next (403). exp stays under Apple's 24 h limit.
         return {"sub": self.contact, "exp": int(time.time()) + 12 * 3600}
 
+    def _refused(self, subscription: dict[str, Any], reason: str) -> SendResult:
+        # Not retried, and the reason stays in the log: the page says only "did not accept".
+        log.warning("push to subscription %s refused: %s", subscription.get("id"), reason)
+        return SendResult(str(subscription.get("endpoint", "")), False, error="refused")
+
     def send(self, subscription: dict[str, Any], message: PushMessage) -> SendResult:
         endpoint = str(subscription.get("endpoint", ""))
+        reason = self.policy.refusal(subscription.get("endpoint"))
+        if reason is not None:
+            return self._refused(subscription, f"{urlsplit(endpoint).netloc[:100]}: {reason}")
         attempt = 0
         while True:
             attempt += 1
@@ -165,6 +177,9 @@ class PushSender:
                 error = f"HTTP {status}" if status else (exc.message or "push failed")[:200]
                 wait = retry_delay(exc.retry_after, attempt) if retryable else None
             except requests.RequestException as exc:
+                refused = refused_address(exc)
+                if refused is not None:
+                    return self._refused(subscription, str(refused))
                 status, error = None, f"{type(exc).__name__}"
                 wait = retry_delay(None, attempt)
             except Exception as exc:  # a bad key or payload: record it, keep the batch going
@@ -191,6 +206,7 @@ def sender_from_config(keys: VapidKeys, config: dict[str, Any]) -> PushSender:
         keys=keys,
         contact=config.get("VAPID_CONTACT") or "",
         workers=int(config.get("PUSH_WORKERS", DEFAULT_WORKERS)),
+        policy=EndpointPolicy.from_config(config),
     )
 
 
@@ -204,18 +220,23 @@ def _b64url_bytes(value: str) -> bytes | None:
         return None
 
 
-def validate_subscription(data: Any, *, allow_insecure: bool = False) -> tuple[str, str, str]:
-    """Endpoint and keys of a ``PushSubscription.toJSON()``, checked; ValidationFailed if bad."""
+def validate_subscription(
+    data: Any, *, allow_insecure: bool = False, policy: EndpointPolicy | None = None
+) -> tuple[str, str, str]:
+    """Endpoint and keys of a ``PushSubscription.toJSON()``, checked; ValidationFailed if bad.
+
+    ``policy`` says which endpoints are accepted (default: the browsers' push services,
+    https, no addresses; ``allow_insecure`` is the tests' local http push service).
+    """
+    policy = policy or EndpointPolicy(allow_insecure=allow_insecure)
     if not isinstance(data, dict):
         raise ValidationFailed({"subscription": "The subscription is missing."})
     endpoint = data.get("endpoint")
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     errors: dict[str, str] = {}
-    parts = urlsplit(endpoint) if isinstance(endpoint, str) else None
-    schemes = {"https", "http"} if allow_insecure else {"https"}
-    if parts is None or parts.scheme not in schemes or not parts.hostname or len(endpoint) > 1024:
-        errors["endpoint"] = "The push endpoint must be an https URL."
+    if policy.refusal(endpoint) is not None:
+        errors["endpoint"] = "The push endpoint must be an https URL of a browser's push service."
     point = _b64url_bytes(p256dh) if isinstance(p256dh, str) else None
     if point is None or len(point) != 65 or point[0] != 4:
         errors["p256dh"] = "The subscription's public key is not a P-256 point."
@@ -234,9 +255,12 @@ def save_subscription(
     device_name: str,
     *,
     allow_insecure: bool = False,
+    policy: EndpointPolicy | None = None,
 ) -> PushSubscription:
     """Store (or take over) a subscription for the user; the endpoint identifies the device."""
-    endpoint, p256dh, auth = validate_subscription(data, allow_insecure=allow_insecure)
+    endpoint, p256dh, auth = validate_subscription(
+        data, allow_insecure=allow_insecure, policy=policy
+    )
     name = " ".join((device_name or "").split())[:80] or "This device"
     sub = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
     if sub is None:
@@ -252,7 +276,12 @@ def save_subscription(
 
 
 def renew_subscription(
-    session: Session, old_endpoint: str, data: Any, *, allow_insecure: bool = False
+    session: Session,
+    old_endpoint: str,
+    data: Any,
+    *,
+    allow_insecure: bool = False,
+    policy: EndpointPolicy | None = None,
 ) -> PushSubscription:
     """Replace a subscription the browser rotated (``pushsubscriptionchange``).
 
@@ -263,11 +292,13 @@ def renew_subscription(
     if old is None:
         raise NotFound()
     user_id, name = old.user_id, old.device_name
-    endpoint, _, _ = validate_subscription(data, allow_insecure=allow_insecure)
+    endpoint, _, _ = validate_subscription(data, allow_insecure=allow_insecure, policy=policy)
     if endpoint != old_endpoint:
         session.delete(old)
         session.flush()
-    return save_subscription(session, user_id, data, name, allow_insecure=allow_insecure)
+    return save_subscription(
+        session, user_id, data, name, allow_insecure=allow_insecure, policy=policy
+    )
 
 
 def devices(session: Session, user_id: int) -> list[PushSubscription]:
@@ -297,15 +328,16 @@ def subscriptions_by_user(
     for start in range(0, len(ids), 500):
         rows = session.execute(
             select(
+                PushSubscription.id,
                 PushSubscription.user_id,
                 PushSubscription.endpoint,
                 PushSubscription.p256dh,
                 PushSubscription.auth,
             ).where(PushSubscription.user_id.in_(ids[start : start + 500]))
         )
-        for user_id, endpoint, p256dh, auth in rows:
+        for sub_id, user_id, endpoint, p256dh, auth in rows:
             found.setdefault(user_id, []).append(
-                {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
+                {"id": sub_id, "endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
             )
     return found
 

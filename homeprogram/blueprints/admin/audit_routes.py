@@ -2,7 +2,7 @@
 
 import re
 
-from flask import abort, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from homeprogram.access_control import admin_required
@@ -10,9 +10,10 @@ from homeprogram.blueprints.admin.audit_forms import AuditFilterForm
 from homeprogram.blueprints.admin.routes import bp
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.extensions import db
-from homeprogram.models import Organization, OrgMembership
+from homeprogram.models import Organization, User
 from homeprogram.services import audit_log, password_reset
 from homeprogram.services.audit_log import AuditFilter
+from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor
 
 
@@ -61,10 +62,17 @@ def reset_link(member_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     s = db.session
-    member = s.get(OrgMembership, member_id)
-    if member is None or member.organization_id != current_user.organization_id:
+    try:
+        reset, token = password_reset.issue_for_member(
+            s, actor(), current_user.organization_id, member_id
+        )
+    except NotFound:
         abort(404)
-    reset, token = password_reset.issue(s, actor(), user=member.user)
+    except ValidationFailed as failed:
+        s.rollback()
+        flash(next(iter(failed.errors.values())), "error")
+        return redirect(url_for("admin.staff"))
     s.commit()
     link = url_for("account.reset_password", token=token, _external=True)
-    return render_template("account/reset_created.html", reset=reset, link=link, user=member.user)
+    user = s.get(User, reset.user_id)
+    return render_template("account/reset_created.html", reset=reset, link=link, user=user)

@@ -1,6 +1,7 @@
 """Organization administration: staff list, staff invites, deactivation."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from homeprogram.access_control import admin_required
@@ -19,9 +20,11 @@ bp = Blueprint("admin", __name__, url_prefix="/org")
 def _staff_page(form: StaffInviteForm, status: int = 200):
     s = db.session
     org_id = current_user.organization_id
+    members = accounts.staff_list(s, org_id)
     return render_template(
         "admin/staff.html",
-        members=accounts.staff_list(s, org_id),
+        members=members,
+        shared=accounts.users_with_roles_elsewhere(s, org_id, [m.user_id for m in members]),
         open_invites=invites.open_invites(s, org_id, None, utcnow()),
         form=form,
         confirm=ConfirmForm(),
@@ -84,7 +87,16 @@ def deactivate(member_id: int):
         flash(next(iter(failed.errors.values())), "error")
         return redirect(url_for("admin.staff"))
     s.commit()
-    flash(f"{member.user.name} is deactivated and signed out everywhere.", "info")
+    if member.user.active:
+        message = gettext(
+            "%(name)s is removed from your organization. Their roles elsewhere are unchanged.",
+            name=member.user.name,
+        )
+    else:
+        message = gettext(
+            "%(name)s is deactivated and signed out everywhere.", name=member.user.name
+        )
+    flash(message, "info")
     return redirect(url_for("admin.staff"))
 
 

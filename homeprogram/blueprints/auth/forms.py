@@ -28,12 +28,20 @@ class AccountFields(FlaskForm):
     )
 
 
-class SignupForm(AccountFields):
+class SignupForm(FlaskForm):
+    """The sign-up request: the password is chosen after the emailed link is followed."""
+
     org_name = StringField(
         "Clinic or school team",
         validators=[DataRequired("Enter the name of your clinic or school team."), Length(max=200)],
     )
+    name = AccountFields.name
+    email = AccountFields.email
     timezone = timezone_field()
+
+
+class SignupConfirmForm(FlaskForm):
+    password = AccountFields.password
 
 
 class AcceptInviteForm(AccountFields):

@@ -1,5 +1,6 @@
 """Log in and out, sign up, accept invites."""
 
+import smtplib
 from urllib.parse import urlsplit
 
 from flask import (
@@ -12,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from homeprogram.auth import _load, home_url
@@ -19,19 +21,25 @@ from homeprogram.blueprints.auth.forms import (
     AcceptInviteForm,
     ConfirmForm,
     LoginForm,
+    SignupConfirmForm,
     SignupForm,
 )
 from homeprogram.extensions import db, limiter
 from homeprogram.models.base import utcnow
-from homeprogram.services import accounts, invites
+from homeprogram.services import accounts, invites, login_delay
+from homeprogram.services import signup as signup_service
+from homeprogram.services.email import SmtpSettings
 from homeprogram.services.errors import ValidationFailed
 from homeprogram.web import actor, apply_errors, client_ip
 
 bp = Blueprint("auth", __name__)
 
 
-def _account_key() -> str:
-    return "login-account:" + accounts.normalize_email(request.form.get("email", ""))[:254]
+def _account_address_key() -> str:
+    """Failures are limited per (account, address) pair: an attacker's failures from one
+    address never refuse the real user signing in from another."""
+    email = accounts.normalize_email(request.form.get("email", ""))[:254]
+    return f"login-account:{email}|{client_ip() or ''}"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -64,7 +72,7 @@ def _sign_in(user_id: int) -> None:
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
+    key_func=_account_address_key,
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 401,
 )
@@ -74,10 +82,24 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         s = db.session
+        known = accounts.find_user_by_email(s, form.email.data)
+        wait = login_delay.seconds_to_wait(s, known.id) if known is not None else 0
+        if wait:
+            # The account is being slowed: the password is not even checked.
+            form.form_errors.append(
+                ngettext(
+                    "Too many failed sign-ins for this account. Wait %(num)d second and try again.",
+                    "Too many failed sign-ins for this account. Wait %(num)d seconds and "
+                    "try again.",
+                    wait,
+                )
+            )
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(s, actor(), form.email.data, form.password.data)
         if user is None:
             s.commit()  # keep the audit row of the failure
-            form.form_errors.append("Email or password is not right.")
+            form.form_errors.append(gettext("Email or password is not right."))
             return render_template("auth/login.html", form=form), 401
         _sign_in(user.id)
         return redirect(_safe_next(request.args.get("next")) or home_url(current_user))
@@ -98,32 +120,70 @@ def logout():
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("20 per hour", methods=["POST"])
 def signup():
+    """Every valid request gets the same answer and one email; nothing is created yet."""
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
+    settings = SmtpSettings.from_config(current_app.config)
+    if settings is None:
+        return render_template("auth/signup_needs_email.html")
     form = SignupForm()
     if request.method == "GET":
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
+    if not form.validate_on_submit():
+        return render_template("auth/signup.html", form=form)
+    pending = signup_service.PendingSignup(
+        org_name=form.org_name.data,
+        name=form.name.data,
+        email=form.email.data,
+        timezone=form.timezone.data,
+    )
+    try:
+        signup_service.check(pending)
+        signup_service.send_request_email(
+            db.session,
+            settings,
+            pending,
+            lambda token: url_for("auth.signup_confirm", token=token, _external=True),
+            current_app.config["SECRET_KEY"],
+        )
+    except ValidationFailed as failed:
+        apply_errors(form, failed.errors)
+        return render_template("auth/signup.html", form=form)
+    except (smtplib.SMTPException, OSError) as error:
+        current_app.logger.warning("sign-up email not sent: %s", error)
+        form.form_errors.append(
+            gettext("We could not send the email just now. Please try again in a few minutes.")
+        )
+        return render_template("auth/signup.html", form=form), 503
+    return render_template("auth/signup_sent.html", address=accounts.normalize_email(pending.email))
+
+
+@bp.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
+def signup_confirm(token: str):
+    """The emailed link: choose a password, and the organization and account are made."""
+    s = db.session
+    pending = signup_service.read_token(current_app.config["SECRET_KEY"], token)
+    if pending is None or accounts.find_user_by_email(s, pending.email) is not None:
+        return render_template("auth/signup_closed.html"), 404
+    form = SignupConfirmForm()
     if form.validate_on_submit():
-        s = db.session
         try:
-            user = accounts.sign_up_therapist(
-                s,
-                actor(),
-                org_name=form.org_name.data,
-                name=form.name.data,
-                email=form.email.data,
-                password=form.password.data,
-                timezone=form.timezone.data,
-            )
+            user = signup_service.complete(s, actor(), pending, form.password.data)
         except ValidationFailed as failed:
             s.rollback()
+            if "password" not in failed.errors:
+                return render_template("auth/signup_closed.html"), 404
             apply_errors(form, failed.errors)
         else:
             s.commit()
+            if current_user.is_authenticated:
+                logout_user()
             _sign_in(user.id)
-            flash("Welcome! Your organization is ready. Add your first child.", "success")
+            flash(gettext("Welcome! Your organization is ready. Add your first child."), "success")
             return redirect(url_for("therapist.caseload"))
-    return render_template("auth/signup.html", form=form)
+    status = 400 if form.errors else 200
+    return render_template("auth/signup_confirm.html", form=form, pending=pending), status
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

@@ -20,9 +20,10 @@ from homeprogram.web import actor, apply_errors, child_or_404, render
 bp = Blueprint("push", __name__)
 
 
-def _allow_insecure() -> bool:
-    # Real push services are https; tests and local development may point elsewhere.
-    return bool(current_app.config.get("PUSH_ALLOW_INSECURE_ENDPOINTS", False))
+def _endpoint_policy() -> push.EndpointPolicy:
+    # The browsers' push services plus PUSH_ALLOWED_HOSTS; PUSH_ALLOW_INSECURE_ENDPOINTS
+    # (the tests' local http push service) is never for production.
+    return push.EndpointPolicy.from_config(current_app.config)
 
 
 def _problem(status: int, errors: dict[str, str]) -> Any:
@@ -71,7 +72,7 @@ def subscribe():
             current_user.id,
             data.get("subscription"),
             str(data.get("device_name") or ""),
-            allow_insecure=_allow_insecure(),
+            policy=_endpoint_policy(),
         )
     except ValidationFailed as failed:
         s.rollback()
@@ -175,7 +176,7 @@ def renew():
     s = db.session
     try:
         sub = push.renew_subscription(
-            s, data["old_endpoint"], data.get("subscription"), allow_insecure=_allow_insecure()
+            s, data["old_endpoint"], data.get("subscription"), policy=_endpoint_policy()
         )
     except NotFound:
         s.rollback()
