@@ -1,6 +1,6 @@
 """A local SMTP server that keeps what it receives (no TLS, no auth): ``smtp`` fixture.
 
-Import the fixture into a test module (``from tests.smtp_server import smtp``) and point
+Import the fixture into a test module (``from tests.smtp_server import smtp_fixture``) and point
 the app at it with ``use_smtp(app, smtp)``.
 """
 

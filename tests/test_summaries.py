@@ -1,12 +1,8 @@
 """Therapists' Monday summaries and low-adherence alerts: inbox, push, email, once."""
 
 import logging
-import socketserver
-import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes
-from email.message import Message
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,44 +22,10 @@ from homeprogram.services import adherence, push, summaries
 from homeprogram.services.email import SmtpSettings
 from homeprogram.services.vapid import load_keys
 from tests.push_service import LocalPushService
+from tests.smtp_server import smtp_fixture  # noqa: F401 (the smtp fixture)
 
 CONTACT = "mailto:ops@sunrise-therapy.org"
 MONDAY = date(2026, 11, 30)
-
-
-class _SmtpHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP (no TLS, no auth) to receive what smtplib sends."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 test ESMTP\r\n")
-        while line := self.rfile.readline():
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                self.wfile.write(b"250-test\r\n250 8BITMIME\r\n")
-            elif verb == b"DATA":
-                self.wfile.write(b"354 go on\r\n")
-                data = b""
-                while (chunk := self.rfile.readline()) != b".\r\n":
-                    data += chunk[1:] if chunk.startswith(b"..") else chunk
-                self.server.messages.append(message_from_bytes(data))  # type: ignore[attr-defined]
-                self.wfile.write(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture
-def smtp():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
-    server.daemon_threads = True
-    server.messages: list[Message] = []  # type: ignore[misc]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
