@@ -21,10 +21,9 @@ from homeprogram import clock
 from homeprogram.db import make_engine
 from homeprogram.models import Activity
 from homeprogram.services import backup
-from tests.conftest import POSTGRES_URL
+from tests.skips import sqlite_only
 
 HOMEPROGRAM = str(Path(sys.executable).with_name("homeprogram"))
-sqlite_only = pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite files")
 
 
 def _mode(path: Path) -> int:
