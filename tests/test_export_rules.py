@@ -60,7 +60,7 @@ def test_log_export_has_every_column_the_range_inclusive_in_time_order(app, fact
     """One row per kept log from the first to the last day of the range (days outside it
     and undone logs left out), in the order they happened, each column filled; the
     measure's name and unit only beside a value."""
-    _, therapist, child, parent = team
+    org, therapist, child, parent = team
     shoes = factory.assignment(
         child,
         factory.activity(title="Shoe tying"),
@@ -69,6 +69,7 @@ def test_log_export_has_every_column_the_range_inclusive_in_time_order(app, fact
         measure_unit="s",
     )
     putty = factory.assignment(child, factory.activity(title="Putty"), start_date=START)
+    log(session, factory.assignment(factory.child(org), start_date=START), START, note="Mia's")
     log(session, shoes, START - DAY, note="before the range")
     log(session, shoes, END + DAY, note="after the range")
     log(session, shoes, START + DAY, note="undone", deleted=True)
@@ -77,6 +78,7 @@ def test_log_export_has_every_column_the_range_inclusive_in_time_order(app, fact
     session.commit()
     first = log(session, shoes, START, at=time(18, 30), measure=42.5, note="=1+1", by=parent.id)
     earlier_same_day = log(session, putty, START, at=time(7, 0), by=therapist.id)
+    log(session, shoes, END, at=time(7, 0), note="no value, no unit")
 
     rows = _export(app, "logs", Actor(therapist.id, IP), child.id)
 
@@ -88,6 +90,10 @@ def test_log_export_has_every_column_the_range_inclusive_in_time_order(app, fact
             *("seconds to put on shoes", "42.5", "s", "'=1+1"),
         ],
         [
+            *("2026-11-20", "2026-11-20T07:00:00Z", "Shoe tying", str(shoes.id), "", "", ""),
+            *("", "", "", "no value, no unit"),
+        ],
+        [
             *("2026-11-20", "2026-11-20T08:05:00Z", "Putty", str(putty.id), "Pat", "10", "easy"),
             *[""] * 4,
         ],
@@ -96,6 +102,22 @@ def test_log_export_has_every_column_the_range_inclusive_in_time_order(app, fact
         datetime(2026, 11, 2, 18, 30, tzinfo=UTC),
         datetime(2026, 11, 2, 7, 0, tzinfo=UTC),
     )
+
+
+def test_log_rows_follow_the_child_s_days_even_across_a_time_zone_change(
+    app, factory, session, team
+):
+    """A family that moved from Auckland to UTC: each row sits on the local day it was
+    logged, in day order, although the later day's log happened earlier in UTC."""
+    _, therapist, child, _ = team
+    a = factory.assignment(child, factory.activity(title="Putty"), start_date=START)
+    log(session, a, START + DAY, at=time(8, 0), timezone="Pacific/Auckland", note="Auckland")
+    log(session, a, START, at=time(22, 0), note="home")  # 22:00 UTC, after Auckland's 8:00
+    rows = _export(app, "logs", Actor(therapist.id, IP), child.id)
+    assert [(row[0], row[-1]) for row in rows[1:]] == [
+        ("2026-11-02", "home"),
+        ("2026-11-03", "Auckland"),
+    ]
 
 
 def test_logs_of_one_instant_keep_the_order_they_were_written(app, factory, session, team):
@@ -141,8 +163,13 @@ def test_measurement_export_has_every_column_the_range_inclusive_in_order(
 
     measure(zips, START, 3, by=parent.id, note="at home")
     measure(buttons, END, 4.5)
-    measure(buttons, START, 1, by=therapist.id)
-    measure(buttons, START, 2)
+    # Two of one goal and day, the second stored first (under a higher id): by id.
+    session.add(GoalMeasurement(id=9002, goal_id=buttons.id, value=2, measured_on=START))
+    session.commit()
+    session.add(
+        GoalMeasurement(id=9001, goal_id=buttons.id, value=1, measured_on=START, by_id=therapist.id)
+    )
+    session.commit()
     measure(buttons, START - DAY, 9)
     measure(buttons, END + DAY, 9)
     measure(hers, START, 9)

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from homeprogram.extensions import db
 from homeprogram.models import AuditEvent, CareTeamMember, Organization
@@ -16,6 +16,7 @@ from homeprogram.services import logs
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 from tests.caregiver_setup import family
+from tests.skips import postgres_only
 
 
 @pytest.fixture
@@ -269,3 +270,44 @@ def test_a_log_is_answered_in_utc_whatever_the_server_s_time_zone(
     assert log.occurred_at.utcoffset() == timedelta(0)
     assert log.occurred_at.isoformat().endswith("+00:00")
     assert UTC.utcoffset(None) == log.occurred_at.utcoffset()
+
+
+def test_a_bad_client_id_is_refused_in_words(session, factory):
+    """A client id that is not a UUID is refused with what to send instead."""
+    fam = family(factory)
+    assert _refusal(lambda: _record(session, fam, client_id="12345")) == {
+        "client_id": "Send a UUID chosen by the client."
+    }
+
+
+@postgres_only
+def test_a_client_id_whose_log_vanished_meanwhile_is_a_conflict_in_words(session, factory):
+    """When the log holding a client id disappears between this write's insert and its
+    look-up (its child deleted meanwhile), the write is a Conflict that says why, not a
+    crash and not a second log. A statement trigger plays the deletion at that moment."""
+    fam = family(factory)
+    client_id = str(uuid.uuid4())
+    _record(session, fam, client_id=client_id, minutes=5)
+    session.commit()
+    session.execute(
+        text(
+            "CREATE FUNCTION test_vanish() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"DELETE FROM completion_log WHERE client_id = '{client_id}'; RETURN NULL; END $$"
+        )
+    )
+    session.execute(
+        text(
+            "CREATE TRIGGER test_vanish AFTER INSERT ON completion_log "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_vanish()"
+        )
+    )
+    session.commit()
+    try:
+        with pytest.raises(Conflict) as conflict:
+            _record(session, fam, client_id=client_id, minutes=5)
+        assert str(conflict.value) == "This client_id was already used for a different log."
+    finally:
+        session.rollback()
+        session.execute(text("DROP TRIGGER test_vanish ON completion_log"))
+        session.execute(text("DROP FUNCTION test_vanish()"))
+        session.commit()
