@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import io
 import json
 import os
 import resource
@@ -439,10 +441,37 @@ class MigrateOnce:
         conftest.upgrade = upgrade
 
 
-def run_one(name: str, max_children: int, again: bool) -> None:
+def _listed_equivalents(
+    name: str, target: Target, max_children: int
+) -> tuple[list[str], dict[str, str]]:
+    """Generate the module's mutants (as ``mutmut run`` does first); return the names of
+    those that count, and those of them that ``EQUIVALENT`` lists, with the reason."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir
+
+    WORK.mkdir(exist_ok=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        copy_src_dir()
+        copy_also_copy_files()
+        create_mutants(max_children)
+    data = SourceFileMutationData(path=Path(target.path))
+    data.load()
+    counted = [key for key in data.exit_code_by_key if target.counts(key)]
+    listed = {}
+    for key in counted:
+        why = why_equivalent(name, key, get_diff_for_mutant(key, path=target.path))
+        if why:
+            listed[key] = why
+    return counted, listed
+
+
+def run_one(name: str, max_children: int, again: bool, check_equivalents: bool) -> None:
     """In a fresh process (mutmut imports the mutated package once): mutate one module, run
     its tests against every mutant, and write its results. ``again``: try the survivors of
-    the previous pass once more (on the database the environment names)."""
+    the previous pass once more (on the database the environment names). Mutants listed
+    in ``EQUIVALENT`` are not run unless ``check_equivalents``."""
     os.chdir(ROOT)
     from mutmut import configuration
     from mutmut.__main__ import _run
@@ -474,11 +503,17 @@ def run_one(name: str, max_children: int, again: bool) -> None:
     else:
         previous = None
         names = target.mutant_globs()
-    try:
-        _run(names, max_children)
-    except SystemExit as stop:  # mutmut ends some runs with exit(0)
-        if stop.code not in (None, 0):
-            raise
+    listed: dict[str, str] = {}
+    if not (again or check_equivalents):
+        counted, listed = _listed_equivalents(name, target, max_children)
+        if listed:
+            names = [key for key in counted if key not in listed]
+    if names or not listed:
+        try:
+            _run(names, max_children)
+        except SystemExit as stop:  # mutmut ends some runs with exit(0)
+            if stop.code not in (None, 0):
+                raise
     data = SourceFileMutationData(path=Path(target.path))
     data.load()
     statuses = {
@@ -486,6 +521,7 @@ def run_one(name: str, max_children: int, again: bool) -> None:
         for key, code in data.exit_code_by_key.items()
         if target.counts(key)
     }
+    statuses.update(dict.fromkeys(listed, "equivalent (listed, not run)"))
     database = "postgresql" if os.environ.get("HOMEPROGRAM_TEST_POSTGRES_URL") else "sqlite"
     killed_on = {key: database for key, status in statuses.items() if status in KILLED}
     if previous is not None:
@@ -520,8 +556,10 @@ def run_one(name: str, max_children: int, again: bool) -> None:
     )
 
 
-def _child(name: str, max_children: int, postgres: str = "") -> bool:
+def _child(name: str, max_children: int, postgres: str = "", check: bool = False) -> bool:
     command = [sys.executable, __file__, "--one", name, "--max-children", str(max_children)]
+    if check:
+        command.append("--check-equivalents")
     env = dict(os.environ)
     env.pop("HOMEPROGRAM_TEST_POSTGRES_URL", None)
     if postgres:
@@ -531,7 +569,7 @@ def _child(name: str, max_children: int, postgres: str = "") -> bool:
     return finished.returncode == 0
 
 
-def run_module(name: str, max_children: int, postgres: str) -> Outcome:
+def run_module(name: str, max_children: int, postgres: str, check: bool = False) -> Outcome:
     """Mutate one module from a clean copy and run its tests on SQLite; then try the
     survivors not listed as equivalent on PostgreSQL (CI runs the suite on both: a mutant
     that only PostgreSQL's tests catch is caught). Each pass is a child process."""
@@ -539,7 +577,7 @@ def run_module(name: str, max_children: int, postgres: str) -> Outcome:
     result_file = RESULTS / f"{name}.json"
     result_file.unlink(missing_ok=True)
     started, cpu = time.monotonic(), _children_cpu()
-    if not _child(name, max_children):
+    if not _child(name, max_children, check=check):
         raise SystemExit(f"mutation testing of {name} stopped: see the output above")
     survivors = json.loads(result_file.read_text())["survivors"]
     unexplained = [s for s in survivors if not s["equivalent"]]
@@ -626,11 +664,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--report", action="store_true", help="print the last results again, run nothing"
     )
+    parser.add_argument(
+        "--check-equivalents",
+        action="store_true",
+        help="run the mutants listed as equivalent too, to check the list (slower)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        run_one(args.one, args.max_children, args.again)
+        run_one(args.one, args.max_children, args.again, args.check_equivalents)
         return 0
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -639,7 +682,10 @@ def main(argv: list[str] | None = None) -> int:
         done = [m for m in args.modules or MODULES if (RESULTS / f"{m}.json").exists()]
         return 0 if report([load_outcome(name) for name in done]) else 1
     postgres = args.postgres if args.postgres and postgres_reachable(args.postgres) else ""
-    outcomes = [run_module(name, args.max_children, postgres) for name in args.modules or MODULES]
+    outcomes = [
+        run_module(name, args.max_children, postgres, args.check_equivalents)
+        for name in args.modules or MODULES
+    ]
     return 0 if report(outcomes) else 1
 
 
