@@ -165,6 +165,8 @@ MODULES: dict[str, Target] = {
             "tests/test_adherence_property.py",
             "tests/test_dashboard.py",
             "tests/test_summaries.py",
+            "tests/test_adherence_rules.py",
+            "tests/test_job_isolation.py",
         ),
         0.80,
         # Called once at import to build _RECENT_SESSIONS; the "often hard" tests cover it.
@@ -344,6 +346,498 @@ EQUIVALENT: list[Equivalent] = [
         )
         for after in (".join(Child, None)", ".join(Child, )")
     ),
+]
+
+# adherence.py: why each listed mutant changes nothing (keys used below).
+_ADHERENCE_SAME = {
+    "strict": (
+        "zip(strict=True) only adds a check: every list zipped here holds one item per day "
+        "of the range."
+    ),
+    "n_lt_e": "When n == e both branches add n to done and nothing to extra.",
+    "no_chains": (
+        "Only for a child without chains, whose every day is zero: a list one day shorter "
+        "or longer reads zero for every span."
+    ),
+    "init": (
+        "The value given to a new ChainAdherence is overwritten a few lines below by the "
+        "first version's."
+    ),
+    "group": (
+        "An assignment belongs to one child: grouping by child as well as by assignment and "
+        "day changes no group."
+    ),
+    "running": (
+        "Every running total starts one higher: spans are differences of two totals, unchanged."
+    ),
+    "hi_lt_lo": (
+        "For hi == lo the difference of two equal totals is Tally(), what the early return gives."
+    ),
+    "sort": (
+        "The key is only compared: 2 instead of 1 still sorts after 0 and after the -1 of a "
+        "child without figures, and 3.0 instead of 2.0 still sorts after every rate (at "
+        "most 1.0)."
+    ),
+    "falsy": "None is as false as False for this flag.",
+    "window": (
+        "Changes days outside the child's dashboard window (before its first day or after "
+        "yesterday), which no overview reads."
+    ),
+    "fastpath": (
+        "Only decides between the whole-column path and the day-by-day path (or recomputes "
+        "days already stored); both give the same figures."
+    ),
+    "allrows": (
+        "Reads other children's cache rows too; they are grouped by child and never looked up."
+    ),
+    "floor": (
+        "Any floor earlier than the first session of the lookback does: three days back "
+        "instead of two is earlier still."
+    ),
+    "mergeall": (
+        "For a single version the query returns at most the five last sessions' hard ones: "
+        "keeping the five newest of them keeps them all."
+    ),
+    "batch": (
+        "Only the batching changes (order of children, overlapping batches); every child's "
+        "days are filled once, the claim keeps the rest out."
+    ),
+    "cycle": (
+        "The seen-set only stops a cycle of versions, which programs never writes (each "
+        "version points to an older id)."
+    ),
+    "astext": (
+        "_day_index holds each day as a date and as text, so a column read without a type "
+        "is found either way."
+    ),
+    "tz": "ChildAdherence.timezone is read by nothing.",
+    "ndays": (
+        "Each chain's logged list gets one more zero after the range's end; expected lists "
+        "come from the schedule, and every reader stops at the range's end."
+    ),
+    "joins": (
+        "Without an ON clause SQLAlchemy joins on the only foreign key between the two "
+        "tables: the same join."
+    ),
+    "lockstronger": (
+        "FOR UPDATE instead of FOR SHARE: the cache triggers' FOR NO KEY UPDATE waits for "
+        "either; only two readers filling at once wait for each other."
+    ),
+    "days": "days() has no caller (dead code).",
+}
+EQUIVALENT += [
+    Equivalent("adherence", function, before, after, _ADHERENCE_SAME[why])
+    for function, before, after, why in (
+        (
+            "between",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], strict=True):",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], strict=None):",
+            "strict",
+        ),
+        (
+            "between",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], strict=True):",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], ):",
+            "strict",
+        ),
+        (
+            "between",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], strict=True):",
+            "for e, n in zip(self.expected[lo:hi], self.logged[lo:hi], strict=False):",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=True)))",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=None)))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=True)))",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), )))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=True)))",
+            "expected = list(map(sum, zip(*(c.expected for c in self.chains), strict=False)))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=True))",
+            "map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=None))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=True))",
+            "map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), ))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=True))",
+            ("map(sum, zip(*(map(min, c.expected, c.logged) for c in self.chains), strict=False))"),
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=True)))",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=None)))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=True)))",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), )))",
+            "strict",
+        ),
+        (
+            "_day_totals",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=True)))",
+            "logged = list(map(sum, zip(*(c.logged for c in self.chains), strict=False)))",
+            "strict",
+        ),
+        (
+            "adherence_for",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, strict=None)]",
+            "strict",
+        ),
+        (
+            "adherence_for",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, )]",
+            "strict",
+        ),
+        (
+            "adherence_for",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, strict=True)]",
+            "chain.expected = [x + y for x, y in zip(chain.expected, version, strict=False)]",
+            "strict",
+        ),
+        ("between", "if n <= e:", "if n < e:", "n_lt_e"),
+        (
+            "_day_totals",
+            "n = (self.end - self.start).days + 1",
+            "n = (self.end - self.start).days - 1",
+            "no_chains",
+        ),
+        (
+            "_day_totals",
+            "n = (self.end - self.start).days + 1",
+            "n = (self.end - self.start).days + 2",
+            "no_chains",
+        ),
+        ("adherence_for", "activity_id=a.activity_id,", "activity_id=None,", "init"),
+        ("adherence_for", "activity_title=a.title,", "activity_title=None,", "init"),
+        ("adherence_for", "current_id=a.id,", "current_id=None,", "init"),
+        ("adherence_for", "measure_name=a.measure_name,", "measure_name=None,", "init"),
+        ("adherence_for", "measure_unit=a.measure_unit,", "measure_unit=None,", "init"),
+        ("adherence_for", "expected=[0] * n_days,", "expected=None,", "init"),
+        ("adherence_for", "expected=[0] * n_days,", "expected=[1] * n_days,", "init"),
+        (
+            "adherence_for",
+            (
+                ".group_by(CompletionLog.child_id, CompletionLog.local_date, "
+                "CompletionLog.assignment_id)"
+            ),
+            ".group_by(None, CompletionLog.local_date, CompletionLog.assignment_id)",
+            "group",
+        ),
+        (
+            "adherence_for",
+            (
+                ".group_by(CompletionLog.child_id, CompletionLog.local_date, "
+                "CompletionLog.assignment_id)"
+            ),
+            ".group_by(CompletionLog.local_date, CompletionLog.assignment_id)",
+            "group",
+        ),
+        (
+            "_running",
+            "return list(accumulate(values, initial=0))",
+            "return list(accumulate(values, initial=1))",
+            "running",
+        ),
+        ("between", "if hi <= lo:", "if hi < lo:", "hi_lt_lo"),
+        (
+            "sort_key",
+            (
+                "return (0 if self.flags else 1, 2.0 if r7 is None else r7, 2.0 if r28 is None "
+                "else r28)"
+            ),
+            (
+                "return (0 if self.flags else 2, 2.0 if r7 is None else r7, 2.0 if r28 is None "
+                "else r28)"
+            ),
+            "sort",
+        ),
+        (
+            "sort_key",
+            (
+                "return (0 if self.flags else 1, 2.0 if r7 is None else r7, 2.0 if r28 is None "
+                "else r28)"
+            ),
+            (
+                "return (0 if self.flags else 1, 3.0 if r7 is None else r7, 2.0 if r28 is None "
+                "else r28)"
+            ),
+            "sort",
+        ),
+        (
+            "sort_key",
+            (
+                "return (0 if self.flags else 1, 2.0 if r7 is None else r7, 2.0 if r28 is None "
+                "else r28)"
+            ),
+            (
+                "return (0 if self.flags else 1, 2.0 if r7 is None else r7, 3.0 if r28 is None "
+                "else r28)"
+            ),
+            "sort",
+        ),
+        (
+            "adherence_flags_on",
+            "return _overviews(session, {child_id: today}, often_hard=False)[child_id].flags",
+            "return _overviews(session, {child_id: today}, often_hard=None)[child_id].flags",
+            "falsy",
+        ),
+        (
+            "_compute_and_store",
+            (
+                'claims.claim(session, AdherenceDay, rows, key=("child_id", "local_date"), '
+                "returning=False)"
+            ),
+            (
+                'claims.claim(session, AdherenceDay, rows, key=("child_id", "local_date"), '
+                "returning=None)"
+            ),
+            "falsy",
+        ),
+        (
+            "daily_totals",
+            "n_days = (end - start).days + 1",
+            "n_days = (end - start).days + 2",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "before, after = [0] * a, [0] * (n_days - b - 1)",
+            "before, after = [1] * a, [0] * (n_days - b - 1)",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "before, after = [0] * a, [0] * (n_days - b - 1)",
+            "before, after = [0] * a, [1] * (n_days - b - 1)",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "before, after = [0] * a, [0] * (n_days - b - 1)",
+            "before, after = [0] * a, [0] * (n_days - b + 1)",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "before, after = [0] * a, [0] * (n_days - b - 1)",
+            "before, after = [0] * a, [0] * (n_days + b - 1)",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "before, after = [0] * a, [0] * (n_days - b - 1)",
+            "before, after = [0] * a, [0] * (n_days - b - 2)",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "e, d, x = [0] * n_days, [0] * n_days, [0] * n_days",
+            "e, d, x = [1] * n_days, [0] * n_days, [0] * n_days",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "e, d, x = [0] * n_days, [0] * n_days, [0] * n_days",
+            "e, d, x = [0] * n_days, [1] * n_days, [0] * n_days",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "e, d, x = [0] * n_days, [0] * n_days, [0] * n_days",
+            "e, d, x = [0] * n_days, [0] * n_days, [1] * n_days",
+            "window",
+        ),
+        (
+            "daily_totals",
+            (
+                "missing[cid] = [start + timedelta(days=i) for i in range(lo, hi + 1) if i not "
+                "in have]"
+            ),
+            "missing[cid] = [start + timedelta(days=i) for i in range(hi + 1) if i not in have]",
+            "window",
+        ),
+        (
+            "daily_totals",
+            "a = day_index[found[0][1]] if found else 0",
+            "a = day_index[found[0][1]] if (found) and False else 0",
+            "fastpath",
+        ),
+        (
+            "daily_totals",
+            "a = day_index[found[0][1]] if found else 0",
+            "a = day_index[found[0][1]] if found else 1",
+            "fastpath",
+        ),
+        (
+            "daily_totals",
+            "b = day_index[found[-1][1]] if found else -1",
+            "b = day_index[found[-1][1]] if found else +1",
+            "fastpath",
+        ),
+        (
+            "daily_totals",
+            "b = day_index[found[-1][1]] if found else -1",
+            "b = day_index[found[-1][1]] if found else -2",
+            "fastpath",
+        ),
+        (
+            "daily_totals",
+            "if b - a + 1 == len(found) and a <= lo and b >= hi:",
+            "if b + a + 1 == len(found) and a <= lo and b >= hi:",
+            "fastpath",
+        ),
+        ("daily_totals", "have.add(i)", "have.add(None)", "fastpath"),
+        ("daily_totals", "AdherenceDay.child_id.in_(list(todays)),", "", "allrows"),
+        (
+            "_often_hard",
+            "floor = datetime.combine(since - timedelta(days=2), time.min, tzinfo=UTC)",
+            "floor = datetime.combine(since - timedelta(days=3), time.min, tzinfo=UTC)",
+            "floor",
+        ),
+        ("_often_hard", "if versions > 1:", "if versions >= 1:", "mergeall"),
+        (
+            "fill_cache",
+            (
+                "children = session.execute(select(Child.id, "
+                "Child.timezone).order_by(Child.id)).all()"
+            ),
+            "children = session.execute(select(Child.id, Child.timezone).order_by(None)).all()",
+            "batch",
+        ),
+        (
+            "fill_cache",
+            "for i in range(0, len(children), batch):",
+            "for i in range(0, len(children), ):",
+            "batch",
+        ),
+        ("_chain_roots", "seen.add(cur.id)", "seen.add(None)", "cycle"),
+        (
+            "_as_text",
+            "return type_coerce(column, String)",
+            "return type_coerce(column, None)",
+            "astext",
+        ),
+        (
+            "adherence_for",
+            (
+                "for cid, tz in session.execute(select(Child.id, "
+                "Child.timezone).where(Child.id.in_(ids)))"
+            ),
+            "for cid, tz in session.execute(select(Child.id, None).where(Child.id.in_(ids)))",
+            "tz",
+        ),
+        (
+            "adherence_for",
+            (
+                "cid: ChildAdherence(cid, timezones[cid], start, end) for cid in ids if cid in "
+                "timezones"
+            ),
+            "cid: ChildAdherence(cid, None, start, end) for cid in ids if cid in timezones",
+            "tz",
+        ),
+        (
+            "adherence_for",
+            "n_days = (end - start).days + 1",
+            "n_days = (end - start).days + 2",
+            "ndays",
+        ),
+        (
+            "_load_assignments",
+            ".join(Activity, Activity.id == Assignment.activity_id)",
+            ".join(Activity, None)",
+            "joins",
+        ),
+        (
+            "_load_assignments",
+            ".join(Activity, Activity.id == Assignment.activity_id)",
+            ".join(Activity, )",
+            "joins",
+        ),
+        (
+            "_load_assignments",
+            ".join(Assignment, Assignment.id == AssignmentPause.assignment_id)",
+            ".join(Assignment, None)",
+            "joins",
+        ),
+        (
+            "_load_assignments",
+            ".join(Assignment, Assignment.id == AssignmentPause.assignment_id)",
+            ".join(Assignment, )",
+            "joins",
+        ),
+        (
+            "_compute_and_store",
+            ".with_for_update(read=True)",
+            ".with_for_update(read=None)",
+            "lockstronger",
+        ),
+        (
+            "_compute_and_store",
+            ".with_for_update(read=True)",
+            ".with_for_update(read=False)",
+            "lockstronger",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start - timedelta(days=i) for i in range((end - start).days + 1)]",
+            "days",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start + timedelta(days=None) for i in range((end - start).days + 1)]",
+            "days",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start + timedelta(days=i) for i in range(None)]",
+            "days",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start + timedelta(days=i) for i in range((end - start).days - 1)]",
+            "days",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start + timedelta(days=i) for i in range((end + start).days + 1)]",
+            "days",
+        ),
+        (
+            "days",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 1)]",
+            "return [start + timedelta(days=i) for i in range((end - start).days + 2)]",
+            "days",
+        ),
+    )
 ]
 
 KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is caught by the time limit

@@ -411,5 +411,25 @@ def test_a_version_that_replaced_a_classroom_strategy_starts_its_own_chain(facto
 def test_a_range_that_ends_before_it_starts_is_refused_in_words(factory, session):
     """Asking for figures from Sunday back to Monday is a ValueError that says so."""
     child = _child(factory)
-    with pytest.raises(ValueError, match="^end before start$"):
+    with pytest.raises(ValueError, match=r"^end before start$"):
         adherence.child_adherence(session, child.id, SUN, MON)
+
+
+def test_often_hard_looks_back_28_days_from_each_child_s_own_today(factory, session):
+    """On one dashboard, a child in Auckland is a day ahead of one in Los Angeles: a hard
+    session 28 days before Los Angeles' today is outside Auckland's lookback, so it does
+    not count there."""
+    now = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)  # Los Angeles: the 10th; Auckland: 11th
+    ahead = _child(factory, timezone="Pacific/Auckland", name="Aroha")
+    behind = _child(factory, timezone="America/Los_Angeles", name="Bo")
+    la_today = date(2026, 3, 10)
+    for child in (ahead, behind):
+        a = factory.assignment(
+            child, factory.activity(title="Knots"), start_date=la_today - 60 * DAY
+        )
+        for day in (la_today - 28 * DAY, la_today - 3 * DAY, la_today - 2 * DAY):
+            log(session, a, day, response="hard")
+
+    overviews = adherence.caseload_overview(session, [ahead, behind], now)
+    assert overviews[behind.id].hard_activities == ["Knots"]
+    assert overviews[ahead.id].hard_activities == []
