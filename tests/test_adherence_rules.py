@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from homeprogram.extensions import db
-from homeprogram.models import AdherenceDay
+from homeprogram.models import AdherenceDay, Child
 from homeprogram.services import adherence
 from homeprogram.services.adherence import Overview, Tally
 from tests.adherence_helpers import log
@@ -345,7 +345,7 @@ def test_a_page_whose_cache_cannot_be_stored_still_gets_its_figures(
     assert overview.last_7 == engine.between(today - 7 * DAY, last) == Tally(7, 1, 0)
     [warning] = [r for r in caplog.records if r.name == "homeprogram.services.adherence"]
     assert warning.getMessage() == "adherence cache not stored; computed for this request only"
-    assert warning.exc_info is not None
+    assert warning.exc_info and issubclass(warning.exc_info[0], DBAPIError)
     assert session.scalar(select(func.count()).select_from(AdherenceDay)) == 0
 
     with pytest.raises(DBAPIError), app.app_context(), db.transaction() as job:
@@ -433,3 +433,84 @@ def test_often_hard_looks_back_28_days_from_each_child_s_own_today(factory, sess
     overviews = adherence.caseload_overview(session, [ahead, behind], now)
     assert overviews[behind.id].hard_activities == ["Knots"]
     assert overviews[ahead.id].hard_activities == []
+
+
+def _refuse_cache_rows_of(session, child_id: int) -> list[str]:
+    """A real trigger that refuses the cache rows of one child; returns the clean-up."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                "CREATE TRIGGER test_refuse_one BEFORE INSERT ON adherence_day "
+                f"WHEN NEW.child_id = {child_id} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+        return ["DROP TRIGGER test_refuse_one"]
+    session.execute(
+        text(
+            "CREATE FUNCTION test_refuse_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.child_id = {child_id} THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$"
+        )
+    )
+    session.execute(
+        text(
+            "CREATE TRIGGER test_refuse_one BEFORE INSERT ON adherence_day "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_one()"
+        )
+    )
+    return ["DROP TRIGGER test_refuse_one ON adherence_day", "DROP FUNCTION test_refuse_one()"]
+
+
+def test_one_child_whose_figures_fail_inside_a_transaction_costs_only_that_child(
+    app, factory, session
+):
+    """In a transaction that writes (a job's), a database error in one child's figures
+    leaves that child without figures and the others with theirs: each child is retried
+    in a savepoint, so the error does not spoil the transaction for the rest."""
+    good, bad = _child(factory, timezone="UTC", name="Ann"), _child(factory, timezone="UTC")
+    for child in (good, bad):
+        log(session, factory.assignment(child, start_date=MON - 30 * DAY), SUN)
+    cleanup = _refuse_cache_rows_of(session, bad.id)
+    noon = datetime.combine(SUN + DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    try:
+        with app.app_context(), db.transaction() as job:
+            children = [job.get(Child, good.id), job.get(Child, bad.id)]
+            found = adherence.caseload_overview_isolated(job, children, noon)
+    finally:
+        for statement in cleanup:
+            session.execute(text(statement))
+    assert found[bad.id] is None
+    assert found[good.id].last_7 == Tally(expected=7, done=1, extra=0)
+
+
+def test_the_dashboard_figures_come_out_on_a_connection_without_transactions(factory, session):
+    """Read on an autocommit connection (each statement its own transaction, where
+    PostgreSQL refuses savepoints), the isolated figures are the plain ones."""
+    child = _child(factory, timezone="UTC")
+    log(session, factory.assignment(child, start_date=MON - 30 * DAY), SUN)
+    noon = datetime.combine(SUN + DAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    assert adherence.caseload_overview_isolated(session, [child], noon) == {
+        child.id: adherence.overview_for(session, child, noon)
+    }
+    assert adherence.overview_for(session, child, noon).last_7 == Tally(7, 1, 0)
+
+
+def test_the_cache_job_names_a_child_it_cannot_fill_and_fills_the_others(
+    app, factory, session, caplog
+):
+    """A child whose time zone cannot be loaded is logged by id under the job's name and
+    skipped; the children around it are filled."""
+    org = factory.org()
+    first = factory.child(org, timezone="UTC", name="Ana")
+    broken = factory.child(org, timezone="Mars/Olympus_Mons", name="Ben")
+    last = factory.child(org, timezone="UTC", name="Cy")
+    for child in (first, broken, last):
+        factory.assignment(child, start_date=MON - 90 * DAY)
+    noon = datetime.combine(SUN, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+
+    with caplog.at_level(logging.ERROR, logger="homeprogram.services.jobs"), app.app_context():
+        assert adherence.fill_cache(db.transaction, noon) == 3
+    messages = [r.getMessage() for r in caplog.records if r.name == "homeprogram.services.jobs"]
+    assert [m.split(" (")[0] for m in messages] == [f"dashboard cache: skipped child {broken.id}"]
+    filled = set(session.scalars(select(AdherenceDay.child_id).distinct()))
+    assert filled == {first.id, last.id}
