@@ -9,7 +9,7 @@ LOCK := constraints.txt
 UV_VERSION := 0.13.9
 PIP_INSTALL = PIP_CONSTRAINT="$(CURDIR)/$(LOCK)" $(VENV)/bin/pip install --quiet
 
-.PHONY: demo serve test test-postgres lint format bench lock mutation
+.PHONY: demo serve test test-postgres lint format bench lock mutation icons screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,14 @@ bench: $(VENV)/.installed-bench
 # `make mutation MODULES="claims invites"` runs some modules. Low priority (nice).
 mutation: $(VENV)/.installed-mutation
 	nice -n 10 $(VENV)/bin/python scripts/mutation.py --postgres "$(POSTGRES_URL)" $(MODULES)
+
+# The PNG app icons, drawn from static/icons/app-icon.svg by the system Chromium.
+icons: $(VENV)/.installed-test
+	$(VENV)/bin/python scripts/make_icons.py
+
+# docs/screenshots/*.png from the demo data on a pinned day (scripts/screenshots.py).
+screenshots: $(VENV)/.installed-test
+	$(VENV)/bin/python scripts/screenshots.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

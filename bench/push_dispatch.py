@@ -266,7 +266,7 @@ def measure(
     from homeprogram import create_app, push_config
     from homeprogram.extensions import db
     from homeprogram.migrations_runner import upgrade
-    from homeprogram.models import ReminderDelivery
+    from homeprogram.models import ReminderDelivery, ReminderPlanning
     from homeprogram.services import push, reminders
 
     n, workers = args.n, args.workers
@@ -331,6 +331,7 @@ def measure(
         figures["dispatch 1"] = counted("dispatch, 1 thread", lambda: dispatch(one_thread))
         with db.transaction() as s:  # the same reminders due again
             s.execute(delete(ReminderDelivery))
+            s.execute(delete(ReminderPlanning))
         figures["loop n"] = counted(f"loop, {workers} threads", lambda: loop(workers))
         figures["dispatch n"] = counted(f"dispatch, {workers} threads", lambda: dispatch(sender))
         # The next minute's run must find nothing left to claim.

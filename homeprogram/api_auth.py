@@ -10,7 +10,6 @@ of the two it was. Service errors raised in the view become problem responses
 """
 
 from collections.abc import Callable
-from contextlib import closing
 from functools import wraps
 from typing import Any, NoReturn
 
@@ -20,7 +19,7 @@ from flask_login import current_user
 from homeprogram.auth import CurrentUser, current_user_for
 from homeprogram.errors import problem
 from homeprogram.extensions import csrf, db
-from homeprogram.services import accounts, tokens
+from homeprogram.services import tokens
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -61,20 +60,26 @@ def json_body() -> dict[str, Any]:
 
 
 def _token_user(plain: str) -> CurrentUser | None:
-    # Like the cookie loader: resolve in sessions of our own, before the view's session.
-    with closing(db.new_session()) as s:
-        token = tokens.resolve(s, plain)
-        if token is None:
-            return None
-        signed_in = accounts.signed_in_user(s, token.user_id)
-        if signed_in is None:  # deactivated since resolve() looked (PostgreSQL reads anew)
-            return None
-        current = current_user_for(signed_in, session_token="")
-        token_id, last_used_at = token.id, token.last_used_at
+    """The bearer token's user, read in one query in the request's own session (its
+    transaction: a POST's is the write transaction the view commits).
+
+    The token's last use is written at most once a minute (``tokens.needs_touch``): for
+    unsafe methods in the request's transaction, committed with the view's work (a request
+    that fails leaves it to the next one); for reads in a short transaction of its own, so
+    a GET's session stays a read.
+    """
+    s = db.session
+    found = tokens.resolve_signed_in(s, plain)
+    if found is None:
+        return None
+    signed_in, token_id, last_used_at = found
     if tokens.needs_touch(last_used_at):
-        with db.transaction() as w:
-            tokens.touch(w, token_id)
-    return current
+        if request.method in UNSAFE_METHODS:
+            tokens.touch(s, token_id)
+        else:
+            with db.transaction() as w:
+                tokens.touch(w, token_id)
+    return current_user_for(signed_in, session_token="")
 
 
 def api_login_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,8 +16,9 @@ from flask import (
     url_for,
 )
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_babel import gettext
 from flask_login import AnonymousUserMixin, current_user
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from homeprogram.extensions import db, htmx, login_manager
 from homeprogram.services import access, accounts
@@ -103,10 +104,17 @@ def _load(token: str) -> CurrentUser | None:
     return current_user_for(signed_in, token)
 
 
+# Requests that need no signed-in user and no rate limit: static files and the health
+# check. They skip the user lookup and the limiter; security headers (and HSTS where
+# configured), Cache-Control and CSRF's rules apply to them as to any other request, and
+# their responses never set the session cookie (``_SessionInterface``).
+ANONYMOUS_ENDPOINTS = frozenset({"static", "core.healthz"})
+
+
 def _load_user_first() -> None:
     # Resolve the user before any view opens the request session (see _load). A static
     # file needs no user: skipping it spares a session lookup per asset a page revalidates.
-    if request.endpoint == "static":
+    if request.endpoint in ANONYMOUS_ENDPOINTS:
         return
     current_user._get_current_object()
 
@@ -123,6 +131,23 @@ class _SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         # A request that came over https (behind a trusted TLS proxy too) gets a Secure cookie.
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        # No cookie (an anonymous health check, a first visit): an empty session, without
+        # building the signing serializer Flask would build for every request. An empty,
+        # unmodified session is never saved, so no Set-Cookie.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Empty and unchanged (a health check, an asset, a first visit): Flask would work out
+        # the cookie's name, domain, path and flags only to set nothing.
+        if not session and not session.modified:
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if not session.permanent or request.endpoint == "static":
@@ -146,7 +171,10 @@ def home_url(user: CurrentUser) -> str:
 
 def _unauthorized() -> Response:
     if session.pop("_expired", False):
-        flash("You were signed out after a period of inactivity. Please log in again.", "info")
+        flash(
+            gettext("You were signed out after a period of inactivity. Please log in again."),
+            "info",
+        )
     if htmx:
         # A redirect would be followed inside the request and the login page swapped into
         # the part of the page being updated: have the browser open it instead, then come

@@ -286,6 +286,20 @@ def library_sync() -> None:
     click.echo(f"Built-in activities: {created} created, {updated} updated.")
 
 
+@library_group.command("stats")
+def library_stats() -> None:
+    """Count the built-in activities per focus area and age band, and per language."""
+    from homeprogram.services import library, library_stats
+
+    try:
+        items = library.load_builtin()
+    except library.LibraryDataError as error:
+        click.echo(f"Activity data error: {error}", err=True)
+        sys.exit(1)
+    for line in library_stats.table(library_stats.compute(items)):
+        click.echo(line)
+
+
 @click.group("vapid")
 def vapid_group() -> None:
     """Web Push (VAPID) keys."""

@@ -55,6 +55,14 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_USER": None,
     "SMTP_PASSWORD": None,
     "SMTP_FROM": None,
+    # Reminder dispatch (issue 26): sends in flight per scheduler process, the seconds one
+    # slot's reminders are spread over, and how long a claimed batch is a process's own.
+    "PUSH_IN_FLIGHT": 200,
+    "REMINDER_SPREAD_SECONDS": 50,
+    "REMINDER_LEASE_SECONDS": 120,
+    # Passkeys: the site's host name (RP ID) and origin; default: the request's own.
+    "WEBAUTHN_RP_ID": None,
+    "WEBAUTHN_ORIGIN": None,
 }
 
 RATE_LIMIT = "rate limit"  # a Flask-Limiter string such as "10 per hour"
@@ -86,6 +94,11 @@ ENV_SETTINGS: dict[str, type | str] = {
     "SMTP_USER": str,
     "SMTP_PASSWORD": str,
     "SMTP_FROM": str,
+    "PUSH_IN_FLIGHT": int,
+    "REMINDER_SPREAD_SECONDS": int,
+    "REMINDER_LEASE_SECONDS": int,
+    "WEBAUTHN_RP_ID": str,
+    "WEBAUTHN_ORIGIN": str,
     "HSTS_ENABLED": bool,
     "HSTS_MAX_AGE": int,
     "TRUSTED_PROXIES": int,

@@ -117,6 +117,20 @@ class Database:
             raise RuntimeError("Database is not configured")
         return self._lone_read.connect()
 
+    def ping(self) -> None:
+        """One ``SELECT 1`` on a pooled driver connection (the health check): no ORM
+        session, no transaction, no statement compiling. Raises when the database is down."""
+        if self.engine is None:
+            raise RuntimeError("Database is not configured")
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            cursor.close()
+        finally:
+            raw.close()
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session for jobs and commands: commit on success, roll back on error."""

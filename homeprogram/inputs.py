@@ -15,9 +15,11 @@ from datetime import date, datetime
 from typing import Any
 
 import wtforms
-from flask_babel import format_date, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import IntegerConverter, Map
+
+from homeprogram.formatting import format_when
 
 MIN_INT = -(2**31)
 MAX_INT = 2**31 - 1
@@ -122,8 +124,8 @@ def date_range_message() -> str:
     """The pages' words for a date outside the accepted years (needs a request or app)."""
     return gettext(
         "Enter a date from %(first)s to %(last)s.",
-        first=format_date(FIRST_DATE, "medium"),
-        last=format_date(LAST_DATE, "medium"),
+        first=format_when(FIRST_DATE),
+        last=format_when(LAST_DATE),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from homeprogram.auth import ANONYMOUS_ENDPOINTS
 from homeprogram.errors import problem
 from homeprogram.extensions import limiter
 from homeprogram.inputs import IdConverter
@@ -42,9 +43,28 @@ CONTENT_SECURITY_POLICY = {
 }
 
 API_PREFIX = "/api/"
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-talisman = Talisman()
+class _Talisman(Talisman):
+    """Talisman, with each policy's header text built once instead of on every response
+    (a nonce, were one configured, still makes it per request)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._policy_text: dict[int, tuple[Any, str]] = {}
+
+    def _parse_policy(self, policy: Any) -> str:
+        if getattr(request, "csp_nonce", None):
+            return super()._parse_policy(policy)
+        cached = self._policy_text.get(id(policy))
+        if cached is None or cached[0] is not policy:  # keyed by identity, kept alive here
+            cached = (policy, super()._parse_policy(policy))
+            self._policy_text[id(policy)] = cached
+        return cached[1]
+
+
+talisman = _Talisman()
 
 
 def init_app(app: Flask) -> None:
@@ -73,9 +93,30 @@ def init_app(app: Flask) -> None:
     )
     if config["HSTS_ENABLED"]:
         app.after_request(_strict_transport_security)
+    _skip_limiter_on_anonymous_endpoints(app)
     app.before_request(_api_rate_limit)
     app.before_request(_refuse_nul)
     app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _skip_limiter_on_anonymous_endpoints(app: Flask) -> None:
+    """Flask-Limiter's per-request check, skipped for static files and the health check: no
+    limit applies to them, and its own "static" exemption still resolves the view, walks
+    the limits and evaluates an empty list on every request."""
+    funcs = app.before_request_funcs.get(None, [])
+    for i, func in enumerate(funcs):
+        if getattr(func, "__self__", None) is limiter and func.__name__ == "_check_request_limit":
+            funcs[i] = _unless_anonymous(func)
+
+
+def _unless_anonymous(hook: Any) -> Any:
+    @functools.wraps(hook)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if request.endpoint in ANONYMOUS_ENDPOINTS:
+            return None
+        return hook(*args, **kwargs)
+
+    return wrapped
 
 
 def _strict_transport_security(response: Response) -> Response:
@@ -114,7 +155,10 @@ def _api_rate_limit() -> None:
 
 def _refuse_nul() -> None:
     """No text we store contains NUL; PostgreSQL refuses it with an error, so say 400 first."""
-    fields = [*request.args.lists(), *request.form.lists()]
+    # Parsed only where there is something to parse (a health check or asset has neither).
+    fields = [*request.args.lists()] if request.query_string else []
+    if request.mimetype in _FORM_TYPES:
+        fields.extend(request.form.lists())
     if any("\x00" in value for _, values in fields for value in values):
         abort(400)
     if request.is_json:

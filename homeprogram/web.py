@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
+from homeprogram import formatting
 from homeprogram.extensions import db, htmx
 from homeprogram.services import access, audit
 from homeprogram.services.audit import Actor
@@ -98,9 +99,8 @@ def _no_store(response: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.after_request(_no_store)
+    formatting.init_app(app)  # dates and times: the |day, |moment, ... filters
     app.jinja_env.globals.update(
-        format_date=flask_babel.format_date,
-        format_datetime=flask_babel.format_datetime,
         format_number=flask_babel.format_decimal,
         get_locale=flask_babel.get_locale,
     )

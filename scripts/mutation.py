@@ -2,7 +2,9 @@
 
 Run: ``make mutation`` (every module), or ``make mutation MODULES="claims invites"``, or
 ``python scripts/mutation.py [--postgres URL] claims invites``; ``--report`` prints the last
-results again. It is not part of ``.ci/run``.
+results again; ``python scripts/mutation.py adherence --only MUTANT...`` runs just the named
+mutants again (a test added for them), on SQLite then on PostgreSQL, and updates the
+module's results. It is not part of ``.ci/run``.
 
 mutmut 3 copies the package into ``mutants/`` and rewrites each function of a target module
 so that a switch picks one small change (a mutant: ``<`` for ``<=``, ``None`` for a value,
@@ -177,6 +179,9 @@ MODULES: dict[str, Target] = {
             "tests/test_dashboard.py",
             "tests/test_summaries.py",
             "tests/test_adherence_rules.py",
+            # Today runs the engine once for the week, the streak and the barrier flags.
+            "tests/test_caregiver_today.py",
+            "tests/test_request_queries.py",
         ),
         0.80,
         # Called once at import to build _RECENT_SESSIONS; the "often hard" tests cover it.
@@ -196,6 +201,8 @@ class Outcome:
     survivors: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     cpu_seconds: float = 0.0
+    # Mutants of the full run that the source no longer has: it changed since.
+    stale: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -323,11 +330,18 @@ def _listed_equivalents(
     return counted, listed
 
 
-def run_one(name: str, max_children: int, again: bool, check_equivalents: bool) -> None:
+def run_one(
+    name: str,
+    max_children: int,
+    again: bool,
+    check_equivalents: bool,
+    only: list[str] | None = None,
+) -> None:
     """In a fresh process (mutmut imports the mutated package once): mutate one module, run
     its tests against every mutant, and write its results. ``again``: try the survivors of
-    the previous pass once more (on the database the environment names). Mutants listed
-    in ``EQUIVALENT`` are not run unless ``check_equivalents``."""
+    the previous pass once more (on the database the environment names, with the module's
+    ``postgres_tests``). ``only``: run just these mutants again, the other results kept.
+    Mutants listed in ``EQUIVALENT`` are not run unless ``check_equivalents``."""
     os.chdir(ROOT)
     from mutmut import configuration
     from mutmut.__main__ import _run
@@ -352,16 +366,17 @@ def run_one(name: str, max_children: int, again: bool, check_equivalents: bool) 
     result_file = RESULTS / f"{name}.json"
     if again:
         config.pytest_add_cli_args_test_selection = list(target.postgres_tests or target.tests)
+    if again or only:
         previous = json.loads(result_file.read_text())
-        names = [s["mutant"] for s in previous["survivors"] if not s["equivalent"]]
+        names = only or [s["mutant"] for s in previous["survivors"] if not s["equivalent"]]
         # Which tests call which function, learnt afresh: tests for one database only
-        # were skipped in the first pass and are not in its record.
+        # were skipped in the first pass and are not in its record (nor are new tests).
         (WORK / "mutmut-stats.json").unlink(missing_ok=True)
     else:
         previous = None
         names = target.mutant_globs()
     listed: dict[str, str] = {}
-    if not (again or check_equivalents):
+    if not (again or only or check_equivalents):
         counted, listed = _listed_equivalents(name, target, max_children)
         if listed:
             names = [key for key in counted if key not in listed]
@@ -381,13 +396,22 @@ def run_one(name: str, max_children: int, again: bool, check_equivalents: bool) 
     statuses.update(dict.fromkeys(listed, "equivalent (listed, not run)"))
     database = "postgresql" if os.environ.get("HOMEPROGRAM_TEST_POSTGRES_URL") else "sqlite"
     killed_on = {key: database for key, status in statuses.items() if status in KILLED}
+    stale: list[str] = []
+    known: dict[str, str] = {}
     if previous is not None:
+        # Mutants of the previous pass that the source no longer has (it changed since):
+        # their diffs cannot be read back, and the module must be run again in full.
+        stale = sorted(set(previous["statuses"]) - set(statuses))
         statuses = {**previous["statuses"], **{key: statuses[key] for key in names}}
-        killed_on = {**previous["killed_on"], **{k: v for k, v in killed_on.items() if k in names}}
+        killed_on = {
+            **{k: v for k, v in previous["killed_on"].items() if k not in names},
+            **{k: v for k, v in killed_on.items() if k in names},
+        }
+        known = {s["mutant"]: s["diff"] for s in previous["survivors"] if s["mutant"] not in names}
     survivors = []
     for key, status in sorted(statuses.items()):
         if status not in KILLED:
-            diff = get_diff_for_mutant(key, path=target.path)
+            diff = known.get(key) or get_diff_for_mutant(key, path=target.path)
             survivors.append(
                 {
                     "mutant": key,
@@ -406,17 +430,31 @@ def run_one(name: str, max_children: int, again: bool, check_equivalents: bool) 
                 "statuses": statuses,
                 "killed_on": killed_on,
                 "survivors": survivors,
-                "passes": [*(previous or {}).get("passes", []), database],
+                "passes": [
+                    *(previous or {}).get("passes", []),
+                    f"{database}: {len(names)} named" if only else database,
+                ],
+                "stale": stale or (previous or {}).get("stale", []),
+                # A full run's time (run_module sets it after both passes) outlives a rerun.
+                **{k: v for k, v in (previous or {}).items() if k in ("seconds", "cpu_seconds")},
             },
             indent=2,
         )
     )
 
 
-def _child(name: str, max_children: int, postgres: str = "", check: bool = False) -> bool:
+def _child(
+    name: str,
+    max_children: int,
+    postgres: str = "",
+    check: bool = False,
+    only: list[str] | None = None,
+) -> bool:
     command = [sys.executable, __file__, "--one", name, "--max-children", str(max_children)]
     if check:
         command.append("--check-equivalents")
+    if only:
+        command += ["--only", *only]
     env = dict(os.environ)
     env.pop("HOMEPROGRAM_TEST_POSTGRES_URL", None)
     if postgres:
@@ -448,12 +486,35 @@ def run_module(name: str, max_children: int, postgres: str, check: bool = False)
     return load_outcome(name)
 
 
+def run_named(name: str, mutants: list[str], max_children: int, postgres: str) -> Outcome:
+    """Run the named mutants of a module again (after a test was added for them) on SQLite,
+    and those still surviving on PostgreSQL; the module's other results are kept."""
+    if not (RESULTS / f"{name}.json").exists():
+        raise SystemExit(f"no results for {name} yet: run the module in full first")
+    # A fresh copy of the package and the migrated database: other modules may have changed
+    # since (mutmut copies only what is missing; it remakes the mutated module if needed).
+    shutil.rmtree(WORK / Path(MODULES[name].path).parts[0], ignore_errors=True)
+    (WORK / "migrated-template.sqlite3").unlink(missing_ok=True)
+    if not _child(name, max_children, only=mutants):
+        raise SystemExit(f"mutation testing of {name} stopped: see the output above")
+    survivors = json.loads((RESULTS / f"{name}.json").read_text())["survivors"]
+    left = [s["mutant"] for s in survivors if s["mutant"] in mutants and not s["equivalent"]]
+    if postgres and left and not _child(name, max_children, postgres, only=left):
+        print(f"\nThe PostgreSQL pass of {name} stopped: see the output above.\n")
+    return load_outcome(name)
+
+
 def load_outcome(name: str) -> Outcome:
     """A module's last results, with the survivors checked against ``EQUIVALENT`` now."""
     data = json.loads((RESULTS / f"{name}.json").read_text())
     survivors = [{**s, **explained(name, s["mutant"], s["diff"])} for s in data["survivors"]]
     return Outcome(
-        name, data["statuses"], survivors, data.get("seconds", 0), data.get("cpu_seconds", 0)
+        name,
+        data["statuses"],
+        survivors,
+        data.get("seconds", 0),
+        data.get("cpu_seconds", 0),
+        data.get("stale", []),
     )
 
 
@@ -499,6 +560,13 @@ def report(outcomes: list[Outcome]) -> bool:
         )
         if o.score < target or other:
             ok = False
+        if o.stale:
+            ok = False
+            print(
+                f"  {o.module}: the source changed since the full run ({len(o.stale)} of its "
+                f"mutants are gone, new ones were never run): run `make mutation "
+                f"MODULES={o.module}` again"
+            )
     wall = sum(o.seconds for o in outcomes) / 60
     cpu = sum(o.cpu_seconds for o in outcomes) / 60
     print(f"{len(outcomes)} modules in {wall:.1f} min ({cpu:.1f} min of CPU); results in {RESULTS}")
@@ -525,11 +593,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run the mutants listed as equivalent too, to check the list (slower)",
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="MUTANT",
+        help="run just these mutants of the one MODULE again, keeping its other results",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        run_one(args.one, args.max_children, args.again, args.check_equivalents)
+        run_one(args.one, args.max_children, args.again, args.check_equivalents, args.only)
         return 0
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
@@ -538,6 +612,12 @@ def main(argv: list[str] | None = None) -> int:
         done = [m for m in args.modules or MODULES if (RESULTS / f"{m}.json").exists()]
         return 0 if report([load_outcome(name) for name in done]) else 1
     postgres = args.postgres if args.postgres and postgres_reachable(args.postgres) else ""
+    if args.only:
+        if len(args.modules) != 1:
+            parser.error("--only names mutants of one MODULE")
+        return (
+            0 if report([run_named(args.modules[0], args.only, args.max_children, postgres)]) else 1
+        )
     outcomes = [
         run_module(name, args.max_children, postgres, args.check_equivalents)
         for name in args.modules or MODULES

@@ -66,6 +66,7 @@ class Received:
     claims: dict[str, Any]
     vapid_key: str
     payload: bytes | None
+    at: float = field(default_factory=time.monotonic)  # when the service accepted it
 
     @property
     def json(self) -> Any:
@@ -93,6 +94,7 @@ class _State:
     received: list[Received] = field(default_factory=list)
     attempts: Counter = field(default_factory=Counter)
     rejected: list[tuple[str, str]] = field(default_factory=list)
+    tried: list[tuple[str, str | None]] = field(default_factory=list)  # (path, Topic) each POST
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -133,6 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         state = service.state
         with state.lock:
             state.attempts[path] += 1
+            state.tried.append((path, headers.get("topic")))
             gone = state.gone.get(path)
             script = state.scripts.get(path)
             scripted = script.pop(0) if script else None
@@ -242,6 +245,11 @@ class LocalPushService:
 
     def received_by(self, device: Device) -> list[Received]:
         return [r for r in self.received if r.path == device.path]
+
+    def topics_tried(self, device: Device) -> list[str | None]:
+        """The Topic header of every request to ``device``, answered or refused."""
+        with self.state.lock:
+            return [topic for path, topic in self.state.tried if path == device.path]
 
     def attempts(self, device: Device) -> int:
         with self.state.lock:

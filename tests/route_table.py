@@ -193,6 +193,22 @@ TABLE: dict[str, Entry] = {
         ("POST",), frozenset({"therapist", "admin"}), args=lambda w: {"session_id": w["session"].id}
     ),
     "account.end_other_sessions": Entry(("POST",), ANY_USER),
+    "account.change_password": Entry(
+        ("GET", "POST"),
+        ANY_USER,
+        data=lambda w: {
+            "current_password": "not-the-password",
+            "password": "a-long-enough-passphrase",
+            "confirm": "a-long-enough-passphrase",
+        },
+        ok=frozenset({200, 302, 400}),
+    ),
+    "account.forgot_password": Entry(
+        ("GET", "POST"),
+        PUBLIC,
+        data=lambda w: {"email": "nobody@x.test"},
+        ok=frozenset({200, 400, 503}),
+    ),
     "account.reset_password": Entry(
         ("GET", "POST"),
         PUBLIC,
@@ -203,8 +219,35 @@ TABLE: dict[str, Entry] = {
         },
         ok=frozenset({200, 302, 400, 404}),
     ),
+    # passkeys
+    "passkeys.page": Entry(("GET",), ANY_USER),
+    "passkeys.registration_options": Entry(("POST",), ANY_USER, json=True),
+    "passkeys.register": Entry(
+        ("POST",),
+        ANY_USER,
+        json=True,
+        data=lambda w: {"credential": {"id": "x"}, "name": "Phone"},
+        ok=OK | {400},
+    ),
+    "passkeys.rename": Entry(
+        ("POST",),
+        frozenset({"therapist"}),
+        args=lambda w: {"passkey_id": w["passkey"].id},
+        data=lambda w: {"name": "Old phone"},
+    ),
+    "passkeys.remove": Entry(
+        ("POST",), frozenset({"therapist"}), args=lambda w: {"passkey_id": w["passkey"].id}
+    ),
+    "passkeys.sign_in_options": Entry(("POST",), PUBLIC, json=True),
+    "passkeys.sign_in": Entry(
+        ("POST",), PUBLIC, json=True, data=lambda w: {"credential": {"id": "x"}}, ok=OK | {401}
+    ),
+    "passkeys.next_step": Entry(("GET",), PUBLIC),
+    "passkeys.next_step_options": Entry(("POST",), PUBLIC, json=True, ok=OK | {400}),
+    "passkeys.next_step_verify": Entry(("POST",), PUBLIC, json=True, ok=OK | {400}),
     # admin
     "admin.staff": Entry(("GET",), ADMINS),
+    "admin.security": Entry(("GET", "POST"), ADMINS, data=lambda w: {"policy": "none"}),
     "admin.create_invite": Entry(("POST",), ADMINS, data=lambda w: {"label": "New colleague"}),
     "admin.revoke_invite": Entry(
         ("POST",), frozenset({"admin"}), args=lambda w: {"invite_id": w["staff_invite"].id}
@@ -350,11 +393,15 @@ TABLE: dict[str, Entry] = {
     ),
     # caregiver
     "caregiver.today": Entry(("GET",), CAREGIVERS, query=("child",)),
-    "caregiver.child_today": Entry(("GET",), FAMILY, args=_child),
+    "caregiver.child_today": Entry(("GET",), FAMILY, args=_child, query=("steps",)),
     "caregiver.card": Entry(
-        ("GET",), FAMILY, args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id}
+        ("GET",),
+        FAMILY,
+        args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id},
+        query=("steps",),
     ),
     "caregiver.week": Entry(("GET",), FAMILY, args=_child, query=("start",)),
+    "caregiver.first_week": Entry(("GET",), CAREGIVERS),
     "caregiver.log_done": Entry(
         ("POST",),
         FAMILY,
@@ -367,7 +414,7 @@ TABLE: dict[str, Entry] = {
     ),
     "caregiver.undo": Entry(("POST",), FAMILY, args=_log),
     "caregiver.details": Entry(
-        ("POST",),
+        ("GET", "POST"),
         FAMILY,
         args=_log,
         data=lambda w: {

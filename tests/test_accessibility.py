@@ -91,21 +91,29 @@ CAREGIVER_PAGES = [
 TEACHER_PAGES = ["/students"]
 
 
+# Every page is checked in light and in dark mode (prefers-color-scheme): the colour
+# tokens of static/css/app.css must keep AA contrast in both.
+SCHEMES = ["light", "dark"]
+
+
 def _visit(page: Any, server: Any, world: World, path: str, name: str) -> None:
     response = page.goto(server.url(path.format(child=world.child_id, token=world.invite_token)))
     assert response is not None and response.ok, f"{path} answered {response and response.status}"
-    screenshot(page, f"a11y-{name}-{path.strip('/').replace('/', '-') or 'root'}")
-    check_accessibility(page, f"{name} {path}")
+    scheme = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'")
+    screenshot(page, f"a11y-{name}-{scheme}-{path.strip('/').replace('/', '-') or 'root'}")
+    check_accessibility(page, f"{name} {path} ({scheme})")
 
 
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("path", ANONYMOUS_PAGES)
 def test_public_pages_have_no_accessibility_violations(
-    live_server: Any, new_page: Any, world: World, path: str
+    live_server: Any, new_page: Any, world: World, path: str, scheme: str
 ) -> None:
     """The login, signup and invite pages pass axe-core's WCAG 2.2 AA rules on a phone."""
-    _visit(new_page(PHONE), live_server, world, path, "public")
+    _visit(new_page(PHONE, color_scheme=scheme), live_server, world, path, "public")
 
 
+@pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize(
     ("who", "viewport", "paths"),
     [
@@ -121,9 +129,10 @@ def test_signed_in_pages_have_no_accessibility_violations(
     who: str,
     viewport: dict[str, int],
     paths: list[str],
+    scheme: str,
 ) -> None:
     """Each role's pages pass axe-core's WCAG 2.2 AA rules at the size that role uses."""
-    page = new_page(viewport)
+    page = new_page(viewport, color_scheme=scheme)
     log_in(page, live_server, getattr(world, who), TEST_PASSWORD)
     for path in paths:
         _visit(page, live_server, world, path, who)

@@ -32,6 +32,7 @@ from homeprogram.models import Child, CompletionLog
 from homeprogram.services import logs
 from homeprogram.services.audit import Actor
 from tests.caregiver_setup import family
+from tests.skips import POSTGRES_URL, postgres_only
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -332,3 +333,64 @@ def test_dashboard_benchmark_caseload_ends_at_each_childs_now(app, session, cloc
         if at > now or day > now.astimezone(ZoneInfo(tz)).date()
     ]
     assert not late, late[:5]
+
+
+# --- bench/herd.py ------------------------------------------------------------------------
+
+
+def herd(run_script: Callable[..., Script], *args: str) -> Script:
+    return run_script([sys.executable, str(BENCH / "herd.py"), *args], PYTHONPATH=str(ROOT))
+
+
+def test_herd_benchmark_runs_and_leaves_nothing(run_script):
+    """bench/herd.py on a few reminders (SQLite, one scheduler process): every reminder is
+    sent exactly once, the figures are printed, and its push service and scheduler
+    processes are gone when it returns."""
+    script = herd(run_script, "--sqlite", "--n", "20", "--processes", "1", "--no-kill")
+    assert script.wait() == 0, script.text()
+    assert re.search(r"M=1 .* OK: lost 0, duplicated 0", script.text()), script.text()
+    assert "sched CPU ms/rem" in script.text()
+    script.assert_nothing_left()
+
+
+@postgres_only
+def test_herd_benchmark_on_postgres_survives_a_killed_scheduler(run_script):
+    """On PostgreSQL, two schedulers share the herd, and when one is SIGKILLed half-way the
+    other takes over its leases: nothing lost, no device with two different notifications."""
+    script = herd(
+        run_script,
+        *("--database-url", str(POSTGRES_URL), "--n", "400", "--processes", "2"),
+        *("--lease", "3", "--delay-ms", "200", "--in-flight", "20"),
+    )
+    assert script.wait() == 0, script.text()
+    text = script.text()
+    assert re.search(r"M=2 .* OK: lost 0, duplicated 0", text), text
+    assert re.search(r"M=2 SIGKILL .* OK: lost 0, duplicated 0", text), text
+    script.assert_nothing_left()
+
+
+# --- bench/http_bench.py ------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk missing: apt-get install -y wrk")
+def test_http_benchmark_checks_its_answers_and_leaves_nothing(run_script):
+    """bench/http_bench.py in a tiny run: every endpoint loaded, pages with their content,
+    the stored logs match the 201 answers, the workers' memory printed, nothing left."""
+    if not load_checks.storage_answers("redis://127.0.0.1:6379/0"):
+        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+    script = run_script(
+        [
+            sys.executable,
+            str(BENCH / "http_bench.py"),
+            *("--duration", "1", "--connections", "2", "--threads", "1", "--workers", "1"),
+            "--no-targets",
+        ]
+    )
+    code = script.wait(SCRIPT_TIMEOUT)
+    out = script.text()
+    assert code == 0, out
+    for row in ("bare Flask hello", "GET /healthz", "GET /static/", "GET /today"):
+        assert row in out
+    assert "POST /api/v1/logs (bearer)" in out and "POST /api/v1/logs (session)" in out
+    assert "FAIL" not in out and "worker RSS after the run" in out
+    script.assert_nothing_left()

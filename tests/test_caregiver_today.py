@@ -336,8 +336,16 @@ def test_each_session_of_the_day_has_its_own_filled_in_details(client, factory, 
             for log_id in (m1, m2, b1, b2)
         }
     page = client.get("/today").get_data(as_text=True)
-    assert all(f'action="{url}" hx-post="{url}"' in page for url in undo.values())
-    forms = _DetailsForms(page).forms
+    assert all(f'formaction="{url}"' in page for url in undo.values())
+    # Today stays light: each form is loaded when its details are opened (htmx asks the
+    # details address; without JavaScript the link there opens it as a page).
+    assert _DetailsForms(page).forms == {}
+    for url in action.values():
+        assert f'href="{url}" hx-get="{url}"' in page
+    forms = {}
+    for url in action.values():
+        forms |= _DetailsForms(client.get(url, headers=HX).get_data(as_text=True)).forms
+        assert _DetailsForms(client.get(url).get_data(as_text=True)).forms.keys() == {url}
     assert set(forms) == set(action.values())
     for log_id in (m1, m2, b1, b2):
         form = forms[action[log_id]]
@@ -360,13 +368,14 @@ def test_each_session_of_the_day_has_its_own_filled_in_details(client, factory, 
             **({"response": typed["response"]} if "response" in typed else {}),
         }
         assert not form["invalid"] and not form["errors"]
-    assert "Seconds to button (s)" in page
+    assert "Seconds to button (s)" in client.get(action[m1], headers=HX).get_data(as_text=True)
     assert page.count("Change details") == 3 and page.count("Add details (optional)") == 1
 
     bad = {f"log{b1}-minutes": "900", f"log{b1}-note": "kept <text>"}
     card = client.post(f"/children/{fam.child.id}/logs/{b1}/details", data=bad, headers=HX)
     forms = _DetailsForms(card.get_data(as_text=True)).forms
-    assert set(forms) == {action[b1], action[b2]}
+    assert set(forms) == {action[b1]}  # the one with the mistake, open; the other on demand
+    forms |= _DetailsForms(client.get(action[b2], headers=HX).get_data(as_text=True)).forms
     assert forms[action[b1]]["invalid"] == {f"log{b1}-minutes"}
     assert forms[action[b1]]["errors"] == ["Enter whole minutes from 0 to 600."]
     assert forms[action[b1]]["values"][f"log{b1}-minutes"] == "900"
@@ -618,3 +627,42 @@ def test_picture_is_behind_the_steps_tap(client, factory, login, session):
     with client.application.test_request_context():
         src = url_for("library.picture", activity_id=activity.id, name="abc123.webp")
     assert f'<img class="activity-picture" src="{src}"' in steps
+
+
+def test_a_done_cards_steps_load_when_opened(client, factory, login):
+    """Once an activity is done for the day its steps stay one tap away but leave the page
+    (Today's weight): htmx loads them when opened; without JavaScript a link shows today
+    with them open. An activity still to do has them in the page."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    _done(client, fam, fam.morning)
+    page = client.get("/today").get_data(as_text=True)
+    card = rf'<article[^>]*id="card-{fam.morning.id}".*?</article>'
+    done = re.search(card, page, re.S).group(0)
+    assert "Push the button." not in done
+    card_url = f"/children/{fam.child.id}/today/cards/{fam.morning.id}"
+    assert f'hx-get="{card_url}?steps=1" hx-trigger="toggle once"' in done
+    link = f"/children/{fam.child.id}/today?steps={fam.morning.id}#card-{fam.morning.id}"
+    assert f'href="{link}"' in done
+    steps = client.get(f"{card_url}?steps=1", headers=HX).get_data(as_text=True)
+    assert "<li>Push the button.</li>" in steps and "<article" not in steps
+    opened = client.get(link.split("#")[0]).get_data(as_text=True)
+    opened = re.search(card, opened, re.S).group(0)
+    assert '<details class="steps" open>' in opened and "Push the button." in opened
+    assert "Squeeze the putty" in page  # still to do: its steps are in the page
+    assert page.count('<details class="steps">') == 1
+
+
+def test_details_open_as_a_page_without_javascript(client, factory, login, session):
+    """The link to a session's details opens a page with the form filled in."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    _done(client, fam, fam.morning)
+    log = _logs(session)[0]
+    page = client.get(f"/children/{fam.child.id}/logs/{log.id}/details")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "<h1>Button practice</h1>" in body and "Save details" in body
+    assert "Back to today" in body
+    client.post(f"/children/{fam.child.id}/logs/{log.id}/undo")
+    assert client.get(f"/children/{fam.child.id}/logs/{log.id}/details").status_code == 404

@@ -1,6 +1,6 @@
-"""Settings from the environment: the names README gives work, and a value the app cannot
-understand stops it with one line that names the setting, instead of switching a
-protection off without a word."""
+"""Settings from the environment: the names docs/configuration.md gives work, and a value
+the app cannot understand stops it with one line that names the setting, instead of
+switching a protection off without a word."""
 
 import os
 import re
@@ -300,10 +300,10 @@ def test_the_command_reports_a_misspelt_setting_in_one_line(tmp_path):
     assert "Database is up to date" not in result.stdout
 
 
-def test_settings_table_in_readme_names_variables_that_work():
-    """Every HOMEPROGRAM_* variable README's configuration table lists is read by the app."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+def test_settings_table_in_docs_names_variables_that_work():
+    """Every HOMEPROGRAM_* variable the configuration page lists is read by the app."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    section = page.read_text()
     listed = set(re.findall(r"`HOMEPROGRAM_([A-Z_]+)`", section))
     assert "DATABASE_URL" in listed
     readable = set(config.ENV_SETTINGS) | {"INSTANCE_PATH"}

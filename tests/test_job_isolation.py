@@ -2,7 +2,7 @@
 data a job cannot use is logged with its id and skipped, and nobody else notices."""
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -151,8 +151,9 @@ def test_a_skipped_row_is_one_line_each_minute_and_its_traceback_once(
     clock.set(MONDAY_EVENING)
     monkeypatch.setattr(jobs, "_traced", set())  # as in a freshly started scheduler
     with caplog.at_level(logging.ERROR, logger="homeprogram.services.jobs"):
-        for _ in range(3):
+        for _ in range(3):  # planned once a minute whatever the number of schedulers
             scheduler.send_reminders(app)
+            clock.advance(timedelta(minutes=1))
     lines = [r for r in caplog.records if f"reminders: skipped child {ash.id}" in r.getMessage()]
     assert len(lines) == 3
     assert [bool(r.exc_info) for r in lines] == [True, False, False]

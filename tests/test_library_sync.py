@@ -52,12 +52,13 @@ def _edit(data_dir: Path, area: str, slug: str, **changes) -> None:
 
 
 def test_shipped_library_covers_every_focus_area():
-    """The shipped library has at least 60 activities and at least 8 in each focus area."""
+    """The shipped library has at least 60 activities, every one in a known focus area (at
+    least 8 in each focus area is checked with the rest of the content bar, in
+    test_library_content.py)."""
     items = load_builtin()
     assert len(items) >= 60
     per_area = Counter(item.values.focus_area for item in items)
-    assert set(per_area) == {area.value for area in FocusArea}
-    assert min(per_area.values()) >= 8
+    assert set(per_area) <= {area.value for area in FocusArea}
     for item in items:
         assert 3 <= len(item.values.steps) <= 6, item.slug
         assert item.values.materials and item.values.easier and item.values.harder, item.slug

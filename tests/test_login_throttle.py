@@ -85,3 +85,21 @@ def test_each_further_failure_makes_the_account_wait_longer(app, factory, sessio
     assert _try(owner, TEST_PASSWORD).status_code == 302
     owner.post("/logout")
     assert _try(_client(app, "203.0.113.68"), "wrong-guess-3").status_code == 401
+
+
+def test_an_address_with_no_account_is_slowed_the_same_way(app, factory, session):
+    """The slow-down must not tell who has an account: five failures from other addresses
+    against an address nobody uses give the same "wait" answer as against a real account."""
+    factory.therapist(email="therapist@example.org")
+    answers = {}
+    for email in ("therapist@example.org", "nobody-here@example.org"):
+        for number in range(5):
+            _try(_client(app, f"203.0.113.{10 + number}"), "wrong-guess-1", email)
+        late = _try(_client(app, OWNER), "any-password-at-all", email)
+        answers[email] = (late.status_code, _waited(late))
+    assert answers["nobody-here@example.org"] == answers["therapist@example.org"]
+    assert answers["therapist@example.org"][0] == 429
+    stored = " ".join(
+        str(row) for row in session.execute(select(AuditEvent.detail, AuditEvent.target_type))
+    )
+    assert "nobody-here" not in stored  # the address itself is not written down

@@ -31,6 +31,12 @@ def test_wheel_install_serves_pages(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "homeprogram/templates/base.html" in names
     assert "homeprogram/static/css/app.css" in names
+    # The brand and the icon sprite (with its licence) ship; the docs and their screenshots do not.
+    assert "homeprogram/static/icons/app-icon.svg" in names
+    assert "homeprogram/static/vendor/lucide-1.62.0/sprite.svg" in names
+    assert "homeprogram/static/vendor/lucide-1.62.0/LICENSE" in names
+    assert "homeprogram/templates/partials/icons.html" in names
+    assert not any("screenshots/" in n for n in names)
     assert any(n.startswith("homeprogram/migrations/versions/") for n in names)
 
     target = tmp_path / "site"

@@ -1,13 +1,13 @@
 """Page weight budget: what a caregiver's phone downloads to open the today page."""
 
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from homeprogram.models.base import utcnow
 from tests.browser import PHONE, log_in
+from tests.conftest import TEST_PASSWORD
+from tests.real_day import real_day
 
 pytestmark = pytest.mark.browser
 
@@ -16,39 +16,6 @@ pytestmark = pytest.mark.browser
 # HTTP/2's header compression (HPACK) behind a TLS proxy reduces to a few bytes.
 TOTAL_BUDGET = 60 * 1024
 HTML_BUDGET = 15 * 1024
-ACTIVITIES = [
-    ("Theraputty treasure hunt", "fine_motor", "5 minutes", 5),
-    ("Sock-on race", "self_care", "3 tries", 3),
-    ("Animal walks", "gross_motor", "5 minutes", 5),
-    ("Calm-down breathing", "sensory", "5 breaths", 2),
-]
-
-
-def _family_with_a_program(factory: Any) -> str:
-    org = factory.org()
-    therapist = factory.therapist(org)
-    child = factory.child(org, therapist=therapist)
-    parent = factory.caregiver(child, email="parent@example.org")
-    start = utcnow().date() - timedelta(days=3)
-    for title, focus, dose, minutes in ACTIVITIES:
-        activity = factory.activity(
-            title=title,
-            focus_area=focus,
-            steps=["Show the child how.", "Do it together.", "Let the child try alone."],
-            materials=["timer"],
-            default_dose=dose,
-            default_minutes=minutes,
-        )
-        factory.assignment(
-            child,
-            activity,
-            start_date=start,
-            dose_text=dose,
-            minutes_per_session=minutes,
-            anchor="after school",
-            caregiver_note="Keep it playful; stop before it gets frustrating.",
-        )
-    return parent.email
 
 
 def _transfers(requests: list[Any]) -> list[tuple[str, str, int, int]]:
@@ -70,14 +37,24 @@ def _transfers(requests: list[Any]) -> list[tuple[str, str, int, int]]:
     return rows
 
 
+# Each session of the day costs ~330 B on Today (its Undo, which must work without
+# JavaScript, and its details link): ten of them do not fit in 15 KB with the wordiest
+# activities yet (about 17 KB). Known, reported with issue 23; strict, so the fix shows.
+TEN_SESSIONS = pytest.param(
+    10, marks=pytest.mark.xfail(strict=True, reason="ten sessions: about 17 KB (issue 23)")
+)
+
+
+@pytest.mark.parametrize("logs_today", [3, TEN_SESSIONS])
 def test_today_first_load_fits_the_page_weight_budget(
-    live_server: Any, new_page: Any, factory: Any
+    live_server: Any, new_page: Any, factory: Any, session: Any, logs_today: int
 ) -> None:
     """A caregiver's first visit to today, with an empty cache, downloads at most 60 KB of
-    compressed resources (the page itself at most 15 KB) and asks no other origin."""
-    email = _family_with_a_program(factory)
+    compressed resources (the page itself at most 15 KB) and asks no other origin: with the
+    four wordiest activities of the library and 3, or 10, sessions already logged today."""
+    day = real_day(factory, session, activities=4, logs_today=logs_today)
     login_page = new_page(PHONE)
-    log_in(login_page, live_server, email, "correct horse battery staple")
+    log_in(login_page, live_server, day.caregiver.email, TEST_PASSWORD)
     cookies = login_page.context.storage_state()
 
     # A fresh context has an empty HTTP cache; only the session cookie carries over.
@@ -87,6 +64,8 @@ def test_today_first_load_fits_the_page_weight_budget(
     response = page.goto(live_server.url("/today"), wait_until="networkidle")
     assert response is not None and response.ok
     assert urlsplit(page.url).path.endswith("today"), page.url
+    assert page.locator("[data-card]").count() == 4
+    assert page.locator(".my-log").count() == logs_today
 
     rows = _transfers(requests)
     report = "\n".join(
@@ -96,8 +75,8 @@ def test_today_first_load_fits_the_page_weight_budget(
     total = sum(body for _url, _kind, body, _headers in rows)
     headers = sum(h for *_rest, h in rows)
     print(
-        f"\ntoday, first load: {total} B of bodies (+ {headers} B of headers) in"
-        f" {len(rows)} responses\n{report}"
+        f"\ntoday with {logs_today} sessions, first load: {total} B of bodies"
+        f" (+ {headers} B of headers) in {len(rows)} responses\n{report}"
     )
 
     foreign = [url for url, *_ in rows if not url.startswith(live_server.origin + "/")]

@@ -101,7 +101,7 @@ def test_weekly_summary_on_monday_morning_once_in_inbox_push_and_email(
 
     message = session.scalar(select(InboxMessage))
     assert message.user_id == therapist.id and message.kind == "summary"
-    assert "2026-11-23" in message.title
+    assert "Mon, Nov 23, 2026" in message.title  # dates as the `day` kind (formatting.py)
     assert "Lee: 100% of planned sessions (7 of 7)" in message.body
     assert "Sam: 0% of planned sessions (0 of 7)" in message.body
     assert "no practice logged for 5 days" in message.body

@@ -28,6 +28,7 @@ from homeprogram.models import (
     User,
 )
 from homeprogram.models.base import utcnow
+from homeprogram.models.passkeys import Passkey
 from homeprogram.models.push import InboxMessage, PushSubscription
 from homeprogram.models.templates import ProgramTemplate
 from homeprogram.services import (
@@ -162,6 +163,14 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     session.add(goal)
     template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
     session.add(template)
+    passkey = Passkey(
+        user_id=therapist.id,
+        credential_id="d29ybGQtcGFzc2tleQ",
+        public_key=b"not used by the authorization tests",
+        user_handle=b"theo",
+        name="Theo's phone",
+    )
+    session.add(passkey)
     session.commit()
     member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == colleague.id))
     gone_member = session.scalar(
@@ -199,6 +208,7 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "member": member,
         "gone_member": gone_member,
         "session": other_session,
+        "passkey": passkey,
     }
     return World(users, objects, {"invite": invite_token, "reset": reset_token})
 

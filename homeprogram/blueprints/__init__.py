@@ -35,3 +35,7 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.account.routes import bp as account_bp
 
     app.register_blueprint(account_bp)
+
+    from homeprogram.blueprints.passkeys.routes import bp as passkeys_bp
+
+    app.register_blueprint(passkeys_bp)

@@ -4,8 +4,10 @@ from homeprogram.models.adherence import AdherenceDay
 from homeprogram.models.audit import AuditEvent
 from homeprogram.models.base import Base
 from homeprogram.models.classroom import ClassroomUse
+from homeprogram.models.devices import KnownDevice
 from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
 from homeprogram.models.invites import Invite
+from homeprogram.models.passkeys import Passkey, PasskeyChallenge
 from homeprogram.models.password_reset import PasswordReset
 from homeprogram.models.people import (
     CareRole,
@@ -33,6 +35,7 @@ from homeprogram.models.push import (
     PushSubscription,
     ReminderDelivery,
     ReminderPlan,
+    ReminderPlanning,
 )
 from homeprogram.models.templates import ProgramTemplate, ProgramTemplateItem
 from homeprogram.models.tokens import ApiToken

@@ -1,8 +1,8 @@
-"""Admin-issued, single-use password reset links; only the token's hash is stored."""
+"""Single-use password reset links (admin-issued or requested by email); only the hash is stored."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from homeprogram.models.base import Base, utcnow
@@ -22,3 +22,5 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+    # "admin": issued by an admin (or the CLI) and handed over; "self": asked for by email.
+    kind: Mapped[str] = mapped_column(String(16), default="admin", server_default=text("'admin'"))

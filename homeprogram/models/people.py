@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeprogram.models.base import Base, utcnow
@@ -27,6 +27,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Staff sign-in: "none", "second_factor" (password then passkey) or "required" (passkey only).
+    passkey_policy: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
 
 
 class User(Base):
@@ -109,5 +111,7 @@ class UserSession(Base):
     ended_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(255))
+    # A staff member's first sign-in from this browser (see ``KnownDevice``).
+    new_device: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship()

@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,10 +13,21 @@ from homeprogram.models.people import Child
 
 class FocusArea(StrEnum):
     FINE_MOTOR = "fine_motor"
+    VISUAL_MOTOR = "visual_motor"
     SELF_CARE = "self_care"
     SENSORY = "sensory"
     GROSS_MOTOR = "gross_motor"
     PLAY_SOCIAL = "play_social"
+    EXECUTIVE_FUNCTION = "executive_function"
+
+
+class Supervision(StrEnum):
+    """How close an adult stays, from closest to furthest."""
+
+    HANDS_ON = "hands_on"  # the adult does it with the child
+    ARMS_REACH = "arms_reach"  # within arm's reach the whole time
+    NEARBY = "nearby"  # in the same room
+    CHECK_IN = "check_in"  # the child works alone; the adult checks after
 
 
 class Setting(StrEnum):
@@ -53,6 +65,14 @@ class Activity(Base):
     default_dose: Mapped[str] = mapped_column(String(120), default="")
     default_minutes: Mapped[int] = mapped_column(default=5)
     classroom_ok: Mapped[bool] = mapped_column(default=False)
+    # Structured safety (services.library.Safety reads and writes it): small_parts,
+    # balloons, supervision, show_first, stop_if, notes. Empty: the defaults.
+    safety: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The teacher's wording, shown instead of the parent text (classroom_ok activities).
+    classroom_summary: Mapped[str] = mapped_column(Text, default="")
+    classroom_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # For therapists: clinical rationale and grading in professional terms.
+    rationale: Mapped[str] = mapped_column(Text, default="")
     picture: Mapped[str | None] = mapped_column(String(80))
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
     archived_at: Mapped[datetime | None]

@@ -7,7 +7,7 @@ per (child, flag, ISO week). Whoever inserts the row sends; everyone else skips.
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeprogram.models.base import Base, utcnow
@@ -63,10 +63,18 @@ class ReminderPlan(Base):
 
 
 class ReminderDelivery(Base):
-    """The claim on one reminder: inserted before sending, so it goes out at most once."""
+    """One reminder: planned once (the unique row), then leased by one scheduler to send.
+
+    ``pending`` rows wait for ``not_before`` (the due time plus jitter); a scheduler takes
+    a batch by setting ``claimed`` with ``lease_owner`` and ``lease_until``; a lease that
+    runs out unsent is taken over by another scheduler while the reminder is still useful.
+    """
 
     __tablename__ = "reminder_delivery"
-    __table_args__ = (UniqueConstraint("user_id", "child_id", "local_date", "slot"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "child_id", "local_date", "slot"),
+        Index("ix_reminder_delivery_status_not_before", "status", "not_before"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -75,11 +83,28 @@ class ReminderDelivery(Base):
     slot: Mapped[str] = mapped_column(String(16))  # "17:00", or "nudge"
     due_at: Mapped[datetime]
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # claimed → sent | failed | no_device
+    # pending → claimed → sent | failed | no_device | expired (lease ran out past the TTL)
     status: Mapped[str] = mapped_column(String(16), default="claimed")
     devices: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(255))
+    not_before: Mapped[datetime | None]  # due_at plus this reminder's jitter
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")  # leases taken
+    activities: Mapped[int] = mapped_column(default=0, server_default="0")  # for the message
+
+
+class ReminderPlanning(Base):
+    """One range of reminder plans planned for one minute: written in the same transaction
+    as that range's delivery rows, so each range is planned once a minute whatever the
+    number of schedulers, and again by another one if the planner died before committing."""
+
+    __tablename__ = "reminder_planning"
+
+    minute: Mapped[datetime] = mapped_column(primary_key=True)
+    range_start: Mapped[int] = mapped_column(primary_key=True)
+    planned: Mapped[int] = mapped_column(default=0)
 
 
 class InboxMessage(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from homeprogram.models import (
+    ApiToken,
     CareRole,
     CareTeamMember,
     Child,
@@ -21,7 +22,7 @@ from homeprogram.models import (
     UserSession,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit, passwords, validation
+from homeprogram.services import audit, login_delay, passwords, validation
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -107,7 +108,11 @@ def membership(session: Session, user_id: int) -> OrgMembership | None:
     )
 
 
-def authenticate(session: Session, actor: Actor, email: str, password: str) -> User | None:
+def authenticate(
+    session: Session, actor: Actor, email: str, password: str, *, secret: str | bytes = b""
+) -> User | None:
+    """The user, or None after recording the failure: against the account, or against a
+    keyed hash of an address that has none (``login_delay`` slows both alike)."""
     user = find_user_by_email(session, email)
     ok = passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
@@ -115,8 +120,8 @@ def authenticate(session: Session, actor: Actor, email: str, password: str) -> U
             session,
             actor,
             "login.failed",
-            target_type="user",
-            target_id=user.id if user else None,
+            target_type="user" if user else login_delay.ADDRESS_TARGET,
+            target_id=user.id if user else login_delay.address_key(secret, normalize_email(email)),
         )
         return None
     if passwords.needs_rehash(user.password_hash):
@@ -215,6 +220,31 @@ def signed_in_user(session: Session | Connection, user_id: int) -> SignedIn | No
     return _signed_in(row) if row is not None else None
 
 
+# A bearer token's user in the same one query: the token known and not revoked, the user
+# active (``tokens.resolve_signed_in``).
+_USER_BY_API_TOKEN = (
+    _SIGNED_IN.add_columns(ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active,
+    )
+)
+
+
+def signed_in_by_token_hash(
+    session: Session | Connection, token_hash: str
+) -> tuple[SignedIn, int, datetime | None] | None:
+    """The live API token of that hash: its user as ``signed_in_user`` gives it, the token's
+    id and last use (one query)."""
+    row = session.execute(_USER_BY_API_TOKEN, {"token_hash": token_hash}).one_or_none()
+    if row is None:
+        return None
+    token_id, last_used_at = row[8:]
+    return _signed_in(row), token_id, last_used_at
+
+
 def load_session(
     session: Session | Connection,
     token: str,
@@ -253,12 +283,12 @@ def end_session(session: Session, token: str) -> None:
     )
 
 
-def end_all_sessions(session: Session, user_id: int) -> int:
-    result = session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
+def end_all_sessions(session: Session, user_id: int, *, keep_token: str | None = None) -> int:
+    """End the user's open sessions (all but the one of ``keep_token``, when given)."""
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep_token is not None:
+        stmt = stmt.where(UserSession.token != keep_token)
+    result = session.execute(stmt.values(ended_at=utcnow()))
     return result.rowcount or 0
 
 
@@ -354,10 +384,14 @@ def reactivate_member(
     return member
 
 
-def set_password(session: Session, actor: Actor, user: User, password: str) -> None:
+def set_password(
+    session: Session, actor: Actor, user: User, password: str, *, keep_token: str | None = None
+) -> None:
+    """Set a new password (checked against the rules) and end the user's sessions: all of
+    them, or all but the one of ``keep_token`` (the person changing it while signed in)."""
     problem = passwords.password_problem(password, email=user.email, name=user.name)
     if problem:
         raise ValidationFailed({"password": problem})
     user.password_hash = passwords.hash_password(password)
-    end_all_sessions(session, user.id)
+    end_all_sessions(session, user.id, keep_token=keep_token)
     audit.record(session, actor, "user.password_set", target_type="user", target_id=user.id)

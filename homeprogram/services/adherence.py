@@ -338,10 +338,42 @@ def adherence_for(
         cid: tz
         for cid, tz in session.execute(select(Child.id, Child.timezone).where(Child.id.in_(ids)))
     }
-    result = {
-        cid: ChildAdherence(cid, timezones[cid], start, end) for cid in ids if cid in timezones
-    }
-    assignments = _load_assignments(session, ids)
+    return adherence_of(session, timezones, _load_assignments(session, ids), start, end)
+
+
+def schedule_row(assignment: Assignment) -> ScheduleRow:
+    """What adherence reads of an assignment already loaded with its activity and pauses."""
+    return ScheduleRow(
+        assignment.id,
+        assignment.child_id,
+        assignment.activity_id,
+        assignment.previous_id,
+        assignment.start_date,
+        assignment.end_date,
+        assignment.days_of_week,
+        assignment.times_per_day,
+        assignment.measure_name,
+        assignment.measure_unit,
+        assignment.activity.title,
+        [PauseRow(p.start_date, p.end_date) for p in assignment.pauses],
+    )
+
+
+def adherence_of(
+    session: Session,
+    timezones: dict[int, str],
+    assignments: list[ScheduleRow],
+    start: date,
+    end: date,
+) -> dict[int, ChildAdherence]:
+    """``adherence_for`` with the children's time zones and their counted assignments (every
+    version not classroom-only, ordered by id, with pauses) already read: one query, the
+    day counts of the logs. A caller that has read the assignments anyway (Today) saves
+    reading them twice."""
+    if end < start:
+        raise ValueError("end before start")
+    ids = sorted(timezones)
+    result = {cid: ChildAdherence(cid, tz, start, end) for cid, tz in timezones.items()}
     roots = _chain_roots(assignments)
     n_days = (end - start).days + 1
     chains: dict[int, ChainAdherence] = {}
@@ -484,6 +516,31 @@ def adherence_flags_on(session: Session, child_id: int, today: date) -> list[str
     today: what the caregiver's "what got in the way?" prompt is about ("often hard" is not
     read)."""
     return _overviews(session, {child_id: today}, often_hard=False)[child_id].flags
+
+
+def adherence_flags_from(session: Session, data: ChildAdherence, today: date) -> list[str]:
+    """``adherence_flags_on`` from engine figures already computed for the child over a
+    range holding the last ``LOW_RATE_DAYS`` days before ``today`` (Today's week and
+    streak): no query, unless no log in the range is recent enough to rule out
+    ``NO_RECENT_LOGS`` (then one, the child's latest log date, as the dashboard reads it).
+    """
+    yesterday = today - timedelta(days=1)
+    if data.start > today - timedelta(days=LOW_RATE_DAYS) or data.end < yesterday:
+        return adherence_flags_on(session, data.child_id, today)
+    flags: list[str] = []
+    rate_14 = data.between(today - timedelta(days=LOW_RATE_DAYS), yesterday).rate
+    if rate_14 is not None and rate_14 < LOW_RATE:
+        flags.append(LOW_ADHERENCE)
+    first = today - timedelta(days=QUIET_DAYS)
+    lo = (first - data.start).days
+    if not any(any(chain.logged[lo:]) for chain in data.chains):
+        last = last_log_dates(session, [data.child_id]).get(data.child_id)
+        if (last is None or last < first) and any(
+            chain.first_start <= first and any(chain.expected[lo : lo + QUIET_DAYS])
+            for chain in data.chains
+        ):
+            flags.append(NO_RECENT_LOGS)
+    return flags
 
 
 def _overviews(

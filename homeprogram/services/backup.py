@@ -22,7 +22,7 @@ POSTGRES_HELP = (
     "This database is PostgreSQL: use its own tools, e.g.\n"
     "  pg_dump --format=custom --file=homeprogram.dump DATABASE\n"
     "  pg_restore --clean --if-exists --dbname=DATABASE homeprogram.dump\n"
-    "(see README, 'Backup and restore')."
+    "(see docs/operations.md, 'Backup and restore')."
 )
 
 

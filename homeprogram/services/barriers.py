@@ -1,6 +1,6 @@
 """Asking caregivers, once and gently, what got in the way when adherence drops."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -59,6 +59,25 @@ def barrier_prompt_for(
     if not flags:
         return None
     return BarrierPrompt(child_id, child.display_name, flags, REASONS)
+
+
+def barrier_prompt_given(
+    session: Session, user_id: int, child: Child, today: date, flags: Sequence[str]
+) -> BarrierPrompt | None:
+    """``barrier_prompt_for`` with the child's adherence ``flags`` already known (Today
+    computes them with its week): no query unless a flag is up."""
+    if not flags:
+        return None
+    recent = session.scalar(
+        select(Barrier.id).where(
+            Barrier.child_id == child.id,
+            Barrier.user_id == user_id,
+            Barrier.local_date > today - timedelta(days=ASK_AGAIN_AFTER_DAYS),
+        )
+    )
+    if recent is not None:
+        return None
+    return BarrierPrompt(child.id, child.display_name, tuple(flags), REASONS)
 
 
 def record_barrier(

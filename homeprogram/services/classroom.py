@@ -29,8 +29,15 @@ class Strategy:
         return self.assignment.activity.title
 
     @property
+    def summary(self) -> str:
+        """The teacher's wording ("the student"); empty when the activity has none."""
+        return self.assignment.activity.classroom_summary or ""
+
+    @property
     def steps(self) -> list[str]:
-        return list(self.assignment.activity.steps or [])
+        """The classroom steps when the activity has them, else the parent steps."""
+        activity = self.assignment.activity
+        return list(activity.classroom_steps or activity.steps or [])
 
     @property
     def materials(self) -> list[str]:

@@ -8,7 +8,8 @@ have no slug; only that organization's staff can see, change or use them.
 
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,13 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit
+from homeprogram.services import audit, safety
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
+from homeprogram.services.safety import Safety
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "activities"
+FOCUS_AREA_NOTES = Path(__file__).resolve().parent.parent / "data" / "focus_areas.json"
 
 AGE_MIN, AGE_MAX = 0, 21
 MAX_STEPS = 12
@@ -56,6 +59,10 @@ class ActivityFields:
     default_dose: str = ""
     default_minutes: int = 5
     classroom_ok: bool = False
+    safety: Safety = field(default_factory=Safety)
+    classroom_summary: str = ""
+    classroom_steps: tuple[str, ...] = ()
+    rationale: str = ""
 
     @classmethod
     def of(cls, activity: Activity) -> "ActivityFields":
@@ -72,30 +79,39 @@ class ActivityFields:
             default_dose=activity.default_dose,
             default_minutes=activity.default_minutes,
             classroom_ok=activity.classroom_ok,
+            safety=Safety.from_json(activity.safety),
+            classroom_summary=activity.classroom_summary or "",
+            classroom_steps=tuple(activity.classroom_steps or ()),
+            rationale=activity.rationale or "",
         )
 
     def cleaned(self) -> "ActivityFields":
         """Whitespace trimmed, blank steps and materials dropped."""
-        return ActivityFields(
+        return replace(
+            self,
             title=self.title.strip(),
-            focus_area=self.focus_area,
-            age_min=self.age_min,
-            age_max=self.age_max,
             summary=self.summary.strip(),
-            steps=tuple(s.strip() for s in self.steps if s.strip()),
-            materials=tuple(m.strip() for m in self.materials if m.strip()),
+            steps=_lines(self.steps),
+            materials=_lines(self.materials),
             easier=self.easier.strip(),
             harder=self.harder.strip(),
             default_dose=self.default_dose.strip(),
-            default_minutes=self.default_minutes,
-            classroom_ok=self.classroom_ok,
+            safety=self.safety.cleaned(),
+            classroom_summary=self.classroom_summary.strip(),
+            classroom_steps=_lines(self.classroom_steps),
+            rationale=self.rationale.strip(),
         )
 
     def column_values(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["steps"] = list(self.steps)
-        values["materials"] = list(self.materials)
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("steps", "materials", "classroom_steps"):
+            values[name] = list(values[name])
+        values["safety"] = self.safety.to_json()
         return values
+
+
+def _lines(entries: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(entry.strip() for entry in entries if entry.strip())
 
 
 def validate_fields(values: ActivityFields) -> dict[str, str]:
@@ -128,6 +144,15 @@ def validate_fields(values: ActivityFields) -> dict[str, str]:
             errors[name] = "Use at most 600 characters."
     if len(values.default_dose) > 120:
         errors["default_dose"] = "Use at most 120 characters."
+    errors.update(safety.validate(values.safety))
+    if len(values.classroom_summary) > 400:
+        errors["classroom_summary"] = "Use at most 400 characters."
+    if len(values.classroom_steps) > MAX_STEPS or any(
+        len(step) > 400 for step in values.classroom_steps
+    ):
+        errors["classroom_steps"] = f"Use at most {MAX_STEPS} steps of up to 400 characters."
+    if len(values.rationale) > 1000:
+        errors["rationale"] = "Use at most 1000 characters."
     if (
         not isinstance(values.default_minutes, int)
         or not 1 <= values.default_minutes <= MAX_MINUTES
@@ -427,7 +452,20 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "default_dose": str,
     "default_minutes": int,
     "classroom_ok": bool,
+    "safety": dict,
+    "classroom": dict,  # only with classroom_ok (and then required)
+    "rationale": str,
 }
+_SAFETY_TYPES: dict[str, type] = {
+    "small_parts": bool,
+    "balloons": bool,
+    "supervision": str,
+    "show_first": bool,
+    "stop_if": list,
+    "notes": list,
+}
+# Keys every data file entry must have ("classroom" depends on classroom_ok).
+_REQUIRED = set(_FIELD_TYPES) - {"classroom"}
 
 
 def load_builtin(directory: Path | None = None) -> list[BuiltinActivity]:
@@ -480,14 +518,10 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
     unknown = set(item) - set(_FIELD_TYPES)
     if unknown:
         raise fail(f"unknown field(s) {', '.join(sorted(unknown))}")
-    missing = set(_FIELD_TYPES) - set(item)
+    missing = _REQUIRED - set(item)
     if missing:
         raise fail(f"missing field(s) {', '.join(sorted(missing))}")
-    for name, kind in _FIELD_TYPES.items():
-        value = item[name]
-        # bool is an int in Python; a true/false age is still a mistake.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise fail(f"{name} must be of type {kind.__name__}")  # type: ignore[union-attr]
+    _check_types(item, _FIELD_TYPES, "", fail)
     for name in ("steps", "materials"):
         if not all(isinstance(entry, str) for entry in item[name]):
             raise fail(f"{name} must be a list of strings")
@@ -497,14 +531,20 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
         raise fail("language must be a language code such as 'en' or 'es'")
     if item["focus_area"] != path.stem:
         raise fail(f"focus_area is {item['focus_area']!r} but the file is for {path.stem!r}")
+    item_safety = _parse_safety(item["safety"], fail)
+    classroom_summary, classroom_steps = _parse_classroom(item, fail)
     values = ActivityFields(
         **{
             f.name: item[f.name]
             for f in fields(ActivityFields)
-            if f.name not in ("steps", "materials")
+            if f.name in _REQUIRED and f.name not in ("steps", "materials", "safety", "rationale")
         },
+        rationale=item["rationale"],
         steps=tuple(item["steps"]),
         materials=tuple(item["materials"]),
+        safety=item_safety,
+        classroom_summary=classroom_summary,
+        classroom_steps=classroom_steps,
     )
     if values != values.cleaned():
         raise fail("has blank entries or leading/trailing spaces")
@@ -512,14 +552,71 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
     # Shipped activities meet a stricter bar than custom ones: complete and short.
     if not 3 <= len(values.steps) <= 6:
         errors.setdefault("steps", "needs 3 to 6 steps")
-    for name in ("summary", "easier", "harder", "default_dose"):
+    for name in ("summary", "easier", "harder", "default_dose", "rationale"):
         if not getattr(values, name):
             errors.setdefault(name, "must not be empty")
     if not values.materials:
         errors.setdefault("materials", "list at least one thing (or 'nothing needed')")
+    age_rules = safety.age_rule_errors(values.safety, values.age_min)
+    if age_rules:
+        errors.setdefault("safety", "; ".join(age_rules))
     if errors:
         raise fail("; ".join(f"{name}: {message}" for name, message in sorted(errors.items())))
     return BuiltinActivity(slug=item["slug"], language=item["language"], values=values)
+
+
+def _check_types(item: dict[str, Any], types: dict[str, Any], prefix: str, fail: Any) -> None:
+    for name, kind in types.items():
+        if name not in item:
+            continue
+        value = item[name]
+        # bool is an int in Python; a true/false age is still a mistake.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise fail(f"{prefix}{name} must be of type {kind.__name__}")
+
+
+def _string_list(value: list[Any], name: str, fail: Any) -> tuple[str, ...]:
+    if not all(isinstance(entry, str) and entry for entry in value):
+        raise fail(f"{name} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _parse_safety(data: dict[str, Any], fail: Any) -> Safety:
+    keys = set(data)
+    if keys != set(_SAFETY_TYPES):
+        wrong = [f"unknown {k}" for k in sorted(keys - set(_SAFETY_TYPES))]
+        wrong += [f"missing {k}" for k in sorted(set(_SAFETY_TYPES) - keys)]
+        raise fail(f"safety: {', '.join(wrong)}")
+    _check_types(data, _SAFETY_TYPES, "safety.", fail)
+    if data["supervision"] not in safety.SUPERVISION_LEVELS:
+        raise fail(f"safety.supervision must be one of {', '.join(safety.SUPERVISION_LEVELS)}")
+    return Safety(
+        small_parts=data["small_parts"],
+        balloons=data["balloons"],
+        supervision=data["supervision"],
+        show_first=data["show_first"],
+        stop_if=_string_list(data["stop_if"], "safety.stop_if", fail),
+        notes=_string_list(data["notes"], "safety.notes", fail),
+    )
+
+
+def _parse_classroom(item: dict[str, Any], fail: Any) -> tuple[str, tuple[str, ...]]:
+    """The teacher's wording: required with classroom_ok, refused without it."""
+    classroom = item.get("classroom")
+    if not item["classroom_ok"]:
+        if classroom is not None:
+            raise fail("classroom wording is only for classroom_ok activities")
+        return "", ()
+    if classroom is None:
+        raise fail("classroom_ok activities need classroom wording (summary and steps)")
+    if set(classroom) != {"summary", "steps"}:
+        raise fail("classroom must have exactly the keys summary and steps")
+    summary, steps = classroom["summary"], classroom["steps"]
+    if not isinstance(summary, str) or not summary.strip():
+        raise fail("classroom.summary must be a non-empty string")
+    if not isinstance(steps, list) or not steps:
+        raise fail("classroom.steps must be a non-empty list of strings")
+    return summary, _string_list(steps, "classroom.steps", fail)
 
 
 def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, int]:
@@ -559,3 +656,25 @@ def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, 
             updated += 1
     session.flush()
     return created, updated
+
+
+# --- Evidence notes for therapists, per focus area --------------------------------------------
+
+
+@cache
+def _focus_area_notes(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def focus_area_note(focus_area: str) -> str:
+    """The short evidence note for therapists about a focus area ("" when there is none).
+
+    Staff-only text from ``data/focus_areas.json`` (focus area -> note), English for now.
+    """
+    return _focus_area_notes(FOCUS_AREA_NOTES).get(focus_area, "")

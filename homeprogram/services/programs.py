@@ -43,7 +43,7 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import adherence, audit, library, schedule
+from homeprogram.services import adherence, audit, library, safety, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -211,13 +211,25 @@ def create_assignment(
     prescription: Prescription,
     *,
     today: date,
+    warnings_confirmed: bool | None = None,
 ) -> Assignment:
-    """Prescribe an activity to a child from ``prescription.start_date`` (today or later)."""
+    """Prescribe an activity to a child from ``prescription.start_date`` (today or later).
+
+    ``warnings_confirmed`` False: refuse an activity that does not suit the child's age
+    (safety.warnings_for) until the therapist confirms (True). None: not checked.
+    """
     errors = validate(prescription, earliest_start=today)
+    warnings: list[safety.AgeWarning] = []
     try:
         activity = _usable_activity(session, child, activity_id)
     except ValidationFailed as failed:
         errors = {**failed.errors, **errors}
+    else:
+        warnings = safety.warnings_for(activity, child, today)
+        if warnings_confirmed is False and warnings:
+            errors["confirm_suitability"] = (
+                "Read the warning about this child's age, then tick the box to add it anyway."
+            )
     if errors:
         raise ValidationFailed(errors)
     assert prescription.start_date is not None
@@ -240,6 +252,8 @@ def create_assignment(
         target_type="assignment",
         target_id=assignment.id,
         activity_id=activity.id,
+        # What the therapist confirmed despite the picker's warning (empty: nothing).
+        **({"confirmed_warnings": [w.value for w in warnings]} if warnings else {}),
     )
     return assignment
 

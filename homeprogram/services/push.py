@@ -84,6 +84,7 @@ class SendResult:
     gone: bool = False
     error: str | None = None
     attempts: int = 1
+    retry_in: float | None = None  # the push service asked to come back this much later
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -211,8 +211,12 @@ def guarded_session(policy: EndpointPolicy) -> requests.Session:
     return session
 
 
-def refused_address(exc: BaseException) -> RefusedAddress | None:
-    """The ``RefusedAddress`` behind a requests error, if that is what it was."""
+_E = TypeVar("_E", bound=BaseException)
+
+
+def cause_of_type(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The ``kind`` exception behind an HTTP client's error (requests or aiohttp wrap the
+    connection's error in theirs), if that is what it was."""
     seen: set[int] = set()
     stack: list[Any] = [exc]
     while stack:
@@ -220,9 +224,15 @@ def refused_address(exc: BaseException) -> RefusedAddress | None:
         if item is None or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, RefusedAddress):
+        if isinstance(item, kind):
             return item
         if isinstance(item, BaseException):
-            stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
+            stack.extend([item.__cause__, item.__context__])
+            stack.extend(getattr(item, name, None) for name in ("reason", "os_error"))
             stack.extend(a for a in item.args if isinstance(a, BaseException))
     return None
+
+
+def refused_address(exc: BaseException) -> RefusedAddress | None:
+    """The ``RefusedAddress`` behind a requests error, if that is what it was."""
+    return cause_of_type(exc, RefusedAddress)

@@ -4,22 +4,24 @@ Plain functions with the clock passed in. A slot (a local time on a local day in
 child's time zone) is due from its instant until the catch-up window (the push TTL) has
 passed: a scheduler that was down sends what is still useful and skips what is stale.
 A slot is skipped inside quiet hours, on days the plan leaves out, and when the day's
-home sessions are all logged already. Each reminder is claimed by inserting its
-``ReminderDelivery`` row before sending, so it goes out once whatever the number of
-scheduler processes.
+home sessions are all logged already. Each reminder is planned as its unique
+``ReminderDelivery`` row before anything is sent, then leased and sent by one scheduler
+process (``reminder_dispatch``), whatever the number of them.
 """
 
+import asyncio
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, ngettext
-from sqlalchemy import and_, bindparam, exists, func, select, update
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from homeprogram.db import Transaction
@@ -35,11 +37,14 @@ from homeprogram.models import (
     Setting,
     User,
 )
-from homeprogram.models.base import utcnow
 from homeprogram.services import claims, jobs, push
 from homeprogram.services.audit import Actor, record
 from homeprogram.services.errors import ValidationFailed
 from homeprogram.services.schedule import expected_sessions
+
+if TYPE_CHECKING:
+    from homeprogram.services.push_async import AsyncPushSender
+    from homeprogram.services.reminder_dispatch import DispatchOptions, DispatchRun
 
 log = logging.getLogger(__name__)
 REMINDER_JOB = "reminders"
@@ -244,7 +249,7 @@ class DueReminder:
                 name=self.child_name,
             )
         # Still useful until the window closes: a caught-up reminder lives that much less.
-        ttl = max(60, int((self.due_at + window - now).total_seconds()))
+        ttl = max(60, round((self.due_at + window - now).total_seconds()))
         topic = f"c{self.child_id}-{self.local_date:%Y%m%d}"
         return push.PushMessage(
             title=title,
@@ -367,9 +372,19 @@ def _progress(
 
 
 def find_due(
-    session: Session, now: datetime, window: timedelta = CATCH_UP_WINDOW
+    session: Session,
+    now: datetime,
+    window: timedelta = CATCH_UP_WINDOW,
+    *,
+    plan_ids: tuple[int, int] | None = None,
 ) -> list[DueReminder]:
-    """Reminders due at ``now`` and not yet claimed, for caregivers with a device."""
+    """Reminders due at ``now`` and not yet claimed, for caregivers with a device (of the
+    plans whose id is in ``[start, stop)`` when ``plan_ids`` is given)."""
+    ids = (
+        and_(ReminderPlan.id >= plan_ids[0], ReminderPlan.id < plan_ids[1])
+        if plan_ids is not None
+        else True
+    )
     plans = session.execute(
         select(ReminderPlan, Child)
         .join(Child, Child.id == ReminderPlan.child_id)
@@ -386,6 +401,7 @@ def find_due(
             ReminderPlan.enabled,
             User.active,
             exists().where(PushSubscription.user_id == ReminderPlan.user_id),
+            ids,
         )
     ).all()
     # One plan or child the job cannot use (a time zone zoneinfo cannot load) is logged
@@ -400,17 +416,22 @@ def find_due(
     if not slots:
         return []
     days = sorted({s.local_date for s in slots})
-    claimed = {
-        tuple(row)
-        for row in session.execute(
-            select(
-                ReminderDelivery.user_id,
-                ReminderDelivery.child_id,
-                ReminderDelivery.local_date,
-                ReminderDelivery.slot,
-            ).where(ReminderDelivery.local_date.in_(days))
+    claimed: set[tuple[Any, ...]] = set()
+    for children in _chunks(sorted({s.child.id for s in slots})):
+        claimed.update(
+            tuple(row)
+            for row in session.execute(
+                select(
+                    ReminderDelivery.user_id,
+                    ReminderDelivery.child_id,
+                    ReminderDelivery.local_date,
+                    ReminderDelivery.slot,
+                ).where(
+                    ReminderDelivery.local_date.in_(days),
+                    ReminderDelivery.child_id.in_(children),
+                )
+            )
         )
-    }
     slots = [s for s in slots if (s.plan.user_id, s.child.id, s.local_date, s.slot) not in claimed]
     child_days = {(s.child.id, s.local_date) for s in slots}
     child_days |= {
@@ -460,84 +481,37 @@ def claim_due(session: Session, due: list[DueReminder], now: datetime) -> dict[i
     return {row[0]: by_key[tuple(row[1:])] for row in won}  # type: ignore[index]
 
 
-@dataclass
-class ReminderRun:
-    due: int = 0
-    claimed: int = 0
-    sent: int = 0
-    failed: int = 0
-    no_device: int = 0
-    pushes: int = 0
+_T = TypeVar("_T")
+
+
+def run_to_end(work: Coroutine[Any, Any, _T]) -> _T:
+    """Run a coroutine to its end on an event loop of its own: in a thread of its own when
+    the caller already runs a loop (an async host, a browser-driving test), where
+    ``asyncio.run`` refuses."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminders") as pool:
+        return pool.submit(asyncio.run, work).result()
 
 
 def run_due_reminders(
     transaction: Transaction,
-    sender: push.PushSender,
+    sender: "push.PushSender | AsyncPushSender",
     now: datetime,
     window: timedelta = CATCH_UP_WINDOW,
-) -> ReminderRun:
-    """Select, claim (committed before any send), send concurrently, record the outcome."""
-    report = ReminderRun()
-    with transaction() as session:
-        due = find_due(session, now, window)
-        report.due = len(due)
-        won = claim_due(session, due, now)
-        report.claimed = len(won)
-        subscriptions = push.subscriptions_by_user(session, {d.user_id for d in won.values()})
-    # Claimed already: a reminder whose message cannot be built is recorded as failed.
-    messages = dict(
-        jobs.each(
-            won,
-            lambda delivery_id: won[delivery_id].message(now, window),
-            job=REMINDER_JOB,
-            label=lambda delivery_id: f"child {won[delivery_id].child_id} (delivery {delivery_id})",
-        )
-    )
-    pushes = [
-        push.PushJob(subscription=sub, message=messages[delivery_id], key=delivery_id)
-        for delivery_id, reminder in won.items()
-        if delivery_id in messages
-        for sub in subscriptions.get(reminder.user_id, [])
-    ]
-    results = sender.send_many(pushes)
-    outcome: dict[int, list[push.SendResult]] = defaultdict(list)
-    for job, result in results:
-        outcome[job.key].append(result)
-    finished = utcnow()
-    updates = []
-    for delivery_id in won:
-        tries = outcome.get(delivery_id, [])
-        delivered = sum(1 for r in tries if r.ok)
-        if delivery_id not in messages:
-            status, error = "failed", "the notification could not be built (see the log)"
-            report.failed += 1
-        elif not tries:
-            status, error = "no_device", None
-            report.no_device += 1
-        elif delivered:
-            status, error = "sent", None
-            report.sent += 1
-        else:
-            status = "failed"
-            error = "; ".join(sorted({r.error or "failed" for r in tries}))[:255]
-            report.failed += 1
-        updates.append(
-            {
-                "delivery_id": delivery_id,
-                "status": status,
-                "devices": delivered,
-                "sent_at": finished if delivered else None,
-                "error": error,
-            }
-        )
-    report.pushes = len(pushes)
-    with transaction() as session:
-        if updates:
-            table = ReminderDelivery.__table__
-            session.connection().execute(
-                update(table).where(table.c.id == bindparam("delivery_id")), updates
-            )
-        push.record_results(session, (r for _, r in results), finished)
-    if report.failed:
-        log.warning("reminders: %d of %d could not be delivered", report.failed, report.claimed)
-    return report
+    options: "DispatchOptions | None" = None,
+) -> "DispatchRun":
+    """Plan, claim (leased, committed before any send), send concurrently, record the
+    outcome: ``reminder_dispatch`` does it, safe in any number of processes at once."""
+    from homeprogram.services.push_async import AsyncPushSender
+    from homeprogram.services.reminder_dispatch import DispatchOptions, dispatch
+
+    options = options or DispatchOptions()
+    if not isinstance(sender, AsyncPushSender):
+        sender = AsyncPushSender.like(sender, options.in_flight)
+    run = run_to_end(dispatch(transaction, sender, now, window, options))
+    if run.failed:
+        log.warning("reminders: %d of %d could not be delivered", run.failed, run.claimed)
+    return run

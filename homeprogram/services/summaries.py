@@ -24,6 +24,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
 from homeprogram.db import Transaction
+from homeprogram.formatting import format_when
 from homeprogram.models import (
     AdherenceAlert,
     CareRole,
@@ -116,16 +117,16 @@ def summary_text(
     week_end = week_start + timedelta(days=6)
     title = gettext(
         "Weekly summary: %(start)s – %(end)s",
-        start=week_start.isoformat(),
-        end=week_end.isoformat(),
+        start=format_when(week_start),
+        end=format_when(week_end),
     )
     lines = [
         ngettext(
             "Last week (%(start)s to %(end)s), %(num)d child on your caseload:",
             "Last week (%(start)s to %(end)s), %(num)d children on your caseload:",
             len(children),
-            start=week_start.isoformat(),
-            end=week_end.isoformat(),
+            start=format_when(week_start),
+            end=format_when(week_end),
         ),
         "",
     ]

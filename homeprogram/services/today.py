@@ -167,7 +167,16 @@ def day_plan(session: Session, child: Child, day: date, *, user_id: int) -> DayP
     An assignment not due that day still shows when someone logged it (as extra).
     """
     assignments = home_assignments(session, child.id, day, day)
-    logs = live_logs(session, child.id, day, day)
+    return _plan_of(child, day, assignments, live_logs(session, child.id, day, day), user_id)
+
+
+def _plan_of(
+    child: Child,
+    day: date,
+    assignments: list[Assignment],
+    logs: list[CompletionLog],
+    user_id: int,
+) -> DayPlan:
     counts = _counts(logs)
     cards = []
     for assignment in assignments:
@@ -182,6 +191,55 @@ def day_plan(session: Session, child: Child, day: date, *, user_id: int) -> DayP
         ]
         cards.append(Card(assignment=assignment, expected=expected, count=count, my_logs=mine))
     return DayPlan(child=child, day=day, groups=_group(cards))
+
+
+def counted_assignments(session: Session, child_id: int) -> list[Assignment]:
+    """Every assignment of the child that counts at home (all versions, ordered by id),
+    with its activity and pauses, in one statement: what both the day plan and the
+    adherence engine read."""
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.child_id == child_id, Assignment.setting.in_(HOME_SETTINGS))
+            .options(joinedload(Assignment.activity, innerjoin=True), joinedload(Assignment.pauses))
+            .order_by(Assignment.id)
+        ).unique()
+    )
+
+
+@dataclass
+class TodayPage:
+    """Everything the caregiver's Today shows for one child, each figure computed once."""
+
+    plan: DayPlan
+    week: "Week"
+    streak: int
+    flags: list[str]  # adherence flags behind the "what got in the way?" prompt
+
+
+def today_page(session: Session, child: Child, day: date, *, user_id: int) -> TodayPage:
+    """The day plan, this week, the streak and the adherence flags of ``child`` on its local
+    ``day``: the assignments and their pauses read once, the engine run once."""
+    assignments = counted_assignments(session, child.id)
+    due = [
+        a for a in assignments if a.start_date <= day and (a.end_date is None or a.end_date >= day)
+    ]
+    plan = _plan_of(child, day, due, live_logs(session, child.id, day, day), user_id)
+    start = week_start(day)
+    first = day - timedelta(days=STREAK_LOOKBACK_DAYS)
+    data = adherence.adherence_of(
+        session,
+        {child.id: child.timezone},
+        [adherence.schedule_row(a) for a in assignments],
+        first,
+        start + timedelta(days=6),
+    )[child.id]
+    return TodayPage(
+        plan=plan,
+        week=_week_of(child, start, day, data),
+        streak=_streak_of(data, day),
+        flags=adherence.adherence_flags_from(session, data, day),
+    )
 
 
 def card_for(

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from homeprogram.models import ApiToken, User
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit
+from homeprogram.services import accounts, audit
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -72,6 +72,16 @@ def resolve(session: Session, plain: str) -> ApiToken | None:
     if user is None or not user.active:
         return None
     return token
+
+
+def resolve_signed_in(
+    session: Session, plain: str
+) -> tuple["accounts.SignedIn", int, datetime | None] | None:
+    """``resolve`` and ``accounts.signed_in_user`` in one query: the user of a live token
+    (known, not revoked, user active) with the token's id and last use."""
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 100:
+        return None
+    return accounts.signed_in_by_token_hash(session, hash_token(plain))
 
 
 def needs_touch(last_used_at: datetime | None) -> bool:

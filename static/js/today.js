@@ -95,10 +95,24 @@
     button.classList.toggle("secondary", complete);
   }
 
+  // The "kept on this phone" and "not saved" boxes: one copy in the page (a <template>),
+  // put into a card the first time it needs them (Today has a page-weight budget).
+  function boxesOf(card) {
+    const template = document.getElementById("card-boxes");
+    if (card.querySelector("[data-pending]") || !template) { return; }
+    const boxes = template.content.cloneNode(true);
+    const title = card.querySelector("h3");
+    boxes.querySelectorAll("[data-card-title]").forEach(function (span) {
+      span.textContent = title ? title.textContent : "";
+    });
+    card.insertBefore(boxes, card.querySelector(".done-form"));
+  }
+
   function showCard(card, entries) {
     const assignmentId = Number(card.dataset.assignmentId);
     const own = entries.filter(function (entry) { return entry.assignment_id === assignmentId; });
     const pending = own.filter(function (entry) { return !entry.rejected; });
+    if (own.length) { boxesOf(card); }
     const box = card.querySelector("[data-pending]");
     const count = card.querySelector("[data-pending-count]");
     const status = card.querySelector(".card-status");

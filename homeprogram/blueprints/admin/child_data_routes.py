@@ -3,6 +3,7 @@
 import json
 
 from flask import Response, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -58,5 +59,5 @@ def delete_child(child_id: int):
     name = grant.child.display_name
     child_data.delete_child(s, actor(), grant.child)
     s.commit()
-    flash(f"All data about {name} was deleted.", "info")
+    flash(gettext("All data about %(name)s was deleted.", name=name), "info")
     return redirect(url_for("therapist.caseload"))

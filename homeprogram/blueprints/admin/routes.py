@@ -68,7 +68,7 @@ def revoke_invite(invite_id: int):
     except NotFound:
         abort(404)
     s.commit()
-    flash("The invite was revoked.", "info")
+    flash(gettext("The invite was revoked."), "info")
     return redirect(url_for("admin.staff"))
 
 
@@ -111,8 +111,12 @@ def reactivate(member_id: int):
     except NotFound:
         abort(404)
     s.commit()
-    flash(f"{member.user.name} can sign in again.", "info")
+    flash(gettext("%(name)s can sign in again.", name=member.user.name), "info")
     return redirect(url_for("admin.staff"))
 
 
-from homeprogram.blueprints.admin import audit_routes, child_data_routes  # noqa: E402, F401
+from homeprogram.blueprints.admin import (  # noqa: E402, F401
+    audit_routes,
+    child_data_routes,
+    security_routes,
+)

@@ -17,6 +17,7 @@ from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from homeprogram.auth import _load, home_url
+from homeprogram.blueprints.auth.devices import note_device
 from homeprogram.blueprints.auth.forms import (
     AcceptInviteForm,
     ConfirmForm,
@@ -58,6 +59,7 @@ def _sign_in(user_id: int) -> None:
     login = accounts.start_session(
         s, user, ip=client_ip(), user_agent=request.headers.get("User-Agent")
     )
+    note_device(s, login)
     s.commit()
     session.clear()
     session.permanent = True
@@ -83,7 +85,12 @@ def login():
     if form.validate_on_submit():
         s = db.session
         known = accounts.find_user_by_email(s, form.email.data)
-        wait = login_delay.seconds_to_wait(s, known.id) if known is not None else 0
+        secret = current_app.config["SECRET_KEY"]
+        if known is not None:
+            wait = login_delay.seconds_to_wait(s, known.id)
+        else:  # slowed alike, so the answer does not tell whether the account exists
+            key = login_delay.address_key(secret, accounts.normalize_email(form.email.data))
+            wait = login_delay.seconds_to_wait(s, key, target_type=login_delay.ADDRESS_TARGET)
         if wait:
             # The account is being slowed: the password is not even checked.
             form.form_errors.append(
@@ -96,11 +103,15 @@ def login():
             )
             page = render_template("auth/login.html", form=form)
             return page, 429, {"Retry-After": str(wait)}
-        user = accounts.authenticate(s, actor(), form.email.data, form.password.data)
+        user = accounts.authenticate(s, actor(), form.email.data, form.password.data, secret=secret)
         if user is None:
             s.commit()  # keep the audit row of the failure
             form.form_errors.append(gettext("Email or password is not right."))
             return render_template("auth/login.html", form=form), 401
+        from homeprogram.blueprints.passkeys.login import after_password  # imports this module
+
+        if (step := after_password(user.id, form)) is not None:
+            return step  # the organization's passkey policy: refused, or a passkey step next
         _sign_in(user.id)
         return redirect(_safe_next(request.args.get("next")) or home_url(current_user))
     return render_template("auth/login.html", form=form)
@@ -113,7 +124,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -223,8 +234,13 @@ def accept_invite(token: str):
             user_id = user.id
             s.commit()
             if not current_user.is_authenticated:
+                from homeprogram.blueprints.passkeys.login import after_password
+
+                if (step := after_password(user_id, new_form)) is not None:
+                    flash(gettext("You have joined the care team."), "success")
+                    return step  # new staff of an organization with a passkey policy
                 _sign_in(user_id)
-            flash("You have joined the care team.", "success")
+            flash(gettext("You have joined the care team."), "success")
             return redirect(home_url(current_user))
     return render_template(
         "auth/invite.html", invite=invite, new_form=new_form, confirm=confirm, token=token

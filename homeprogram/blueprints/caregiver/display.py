@@ -7,12 +7,11 @@ therapist's program and handout, the teacher's strategies and sheets.
 import re
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 
 from homeprogram.blueprints.caregiver.blueprint import bp
+from homeprogram.formatting import format_when
 from homeprogram.services.today import anchor_key
 
 
@@ -103,6 +102,4 @@ def dose_label(a: Dose, *, say_once: bool = False, long_units: bool = False) -> 
 
 
 def local_time(instant: datetime, timezone: str) -> str:
-    return format_time(
-        instant.astimezone(ZoneInfo(timezone)), format="short", locale=str(get_locale())
-    )
+    return format_when(instant, "time", tz=timezone)

@@ -16,8 +16,8 @@ from flask_babel import gettext
 from homeprogram import paths
 from homeprogram.blueprints.caregiver.blueprint import bp
 
-THEME_COLOUR = "#1d5c63"
-BACKGROUND_COLOUR = "#f7f8f6"
+THEME_COLOUR = "#1d5c63"  # --color-primary, the tile of static/icons/app-icon.svg
+BACKGROUND_COLOUR = "#f6f7f5"  # --color-bg (static/css/app.css)
 # The app shell: the same for every user, holds no child data.
 SHELL_STATIC = (
     "css/app.css",

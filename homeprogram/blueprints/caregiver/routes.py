@@ -21,11 +21,12 @@ from homeprogram.blueprints.caregiver.forms import (
     details_prefix,
 )
 from homeprogram.blueprints.library.routes import activity_picture_url
+from homeprogram.blueprints.progress.forms import BarrierForm
 from homeprogram.extensions import db, htmx
 from homeprogram.inputs import date_range_message, parse_date, parse_datetime, parse_id
 from homeprogram.models import Activity, Child, CompletionLog
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, library, logs, programs
+from homeprogram.services import access, barriers, library, logs, programs
 from homeprogram.services import today as plans
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 from homeprogram.services.schedule import local_date
@@ -102,26 +103,28 @@ def _card_response(
     return response
 
 
-def _today_page(child: Child, children: list[Child] | None = None) -> Any:
-    """The today page of ``child``; ``children`` are the caregiver's, when already read."""
+def _today_page(
+    child: Child, children: list[Child] | None = None, open_steps: int | None = None
+) -> Any:
+    """The today page of ``child``; ``children`` are the caregiver's, when already read;
+    ``open_steps``: the assignment whose steps are shown open (a done card's, without JS)."""
     s = db.session
     day = _today(child)
     if children is None:
         children = access.children_for(s, current_user.id, "caregiver")
-    plan = plans.day_plan(s, child, day, user_id=current_user.id)
-    details: dict[int, DetailsFields] = {}
-    for card in plan.cards:
-        details.update(_details(card))
-    week, streak = plans.week_and_streak(s, child, day, today=day)
+    page = plans.today_page(s, child, day, user_id=current_user.id)
     return render(
         "caregiver/today.html",
         children=children,
         child=child,
-        plan=plan,
-        details=details,
+        open_steps=open_steps,
+        plan=page.plan,
         notes=programs.open_notes(s, child.id),
-        week=week,
-        streak=streak,
+        week=page.week,
+        streak=page.streak,
+        # The barrier prompt partial uses these rather than computing the flags again.
+        barrier_prompt=barriers.barrier_prompt_given(s, current_user.id, child, day, page.flags),
+        barrier_form=BarrierForm(formdata=None),
     )
 
 
@@ -149,13 +152,24 @@ def today():
 @bp.get("/children/<int:child_id>/today")
 @caregiver_required
 def child_today(child_id: int):
-    return _today_page(_family_child(child_id))
+    return _today_page(_family_child(child_id), open_steps=parse_id(request.args.get("steps", "")))
 
 
 @bp.get("/children/<int:child_id>/today/cards/<int:assignment_id>")
 @caregiver_required
 def card(child_id: int, assignment_id: int):
     child = _family_child(child_id)
+    if htmx and "steps" in request.args:
+        # A card done for the day loads its steps when they are opened.
+        try:
+            shown = plans.card_for(
+                db.session, child, assignment_id, _today(child), user_id=current_user.id
+            )
+        except NotFound:
+            abort(404)
+        response = render("caregiver/partials/steps.html", a=shown.assignment)
+        response.vary.add("HX-Request")
+        return response
     return _card_response(child, assignment_id)
 
 
@@ -251,13 +265,15 @@ def _decimal_to_float(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
-@bp.post("/children/<int:child_id>/logs/<int:log_id>/details")
+@bp.route("/children/<int:child_id>/logs/<int:log_id>/details", methods=["GET", "POST"])
 @caregiver_required
 def details(child_id: int, log_id: int):
     child = _family_child(child_id)
     log = _own_log_today(child, log_id)
     if log.deleted_at is not None:
         abort(404)
+    if request.method == "GET":
+        return _details_form(child, log)
     s = db.session
     form = DetailsForm(prefix=details_prefix(log.id))
     errors: dict[str, str] = {}
@@ -292,6 +308,35 @@ def details(child_id: int, log_id: int):
             announce=gettext("Please check the details."),
         )
     return _card_response(child, log.assignment_id, announce=gettext("Details saved."))
+
+
+def _details_form(child: Child, log: CompletionLog) -> Any:
+    """A log's details form: the fragment Today's card loads when its details are opened
+    (htmx), else a page of its own (the link a phone without JavaScript follows)."""
+    fields = DetailsFields.of_log(log)
+    if not htmx:
+        response = render("caregiver/details.html", child=child, log=log, fields=fields)
+    else:
+        response = render(
+            "caregiver/partials/details_form.html",
+            child=child,
+            log=log,
+            fields=fields,
+            labels=details_labels(log.assignment),
+            loaded=True,
+        )
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/week")
+@caregiver_required
+def first_week():
+    """The phone tab bar's "Week" on pages that show no child: the first child's week."""
+    kids = access.children_for(db.session, current_user.id, "caregiver")
+    if not kids:
+        return render("caregiver/no_children.html")
+    return redirect(url_for("caregiver.week", child_id=kids[0].id))
 
 
 @bp.get("/children/<int:child_id>/week")

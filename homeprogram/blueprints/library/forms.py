@@ -9,14 +9,25 @@ from wtforms.validators import InputRequired, Optional
 
 from homeprogram.inputs import IntegerField
 from homeprogram.models import FocusArea
+from homeprogram.models.programs import Supervision
 from homeprogram.services.library import ActivityFields
+from homeprogram.services.safety import Safety
 
 FOCUS_AREA_LABELS = {
     FocusArea.FINE_MOTOR.value: _l("Fine motor & handwriting"),
-    FocusArea.SELF_CARE.value: _l("Self-care & daily living"),
-    FocusArea.SENSORY.value: _l("Sensory processing & self-regulation"),
+    FocusArea.VISUAL_MOTOR.value: _l("Visual-motor & visual perception"),
     FocusArea.GROSS_MOTOR.value: _l("Gross motor & coordination"),
+    FocusArea.SELF_CARE.value: _l("Self-care & daily living"),
+    FocusArea.SENSORY.value: _l("Sensory and regulation"),
     FocusArea.PLAY_SOCIAL.value: _l("Play & social participation"),
+    FocusArea.EXECUTIVE_FUNCTION.value: _l("Executive function & organization"),
+}
+
+SUPERVISION_LABELS = {
+    Supervision.HANDS_ON.value: _l("Hands on: the adult does it with the child"),
+    Supervision.ARMS_REACH.value: _l("Within arm's reach the whole time"),
+    Supervision.NEARBY.value: _l("An adult nearby, in the same room"),
+    Supervision.CHECK_IN.value: _l("The child works alone; an adult checks after"),
 }
 
 # "1.", "2)", "-", "*" or "•" at the start of a pasted line is list markup, not content.
@@ -69,6 +80,39 @@ class ActivityForm(FlaskForm):
         validators=[InputRequired(_l("Enter the minutes one session takes."))],
     )
     classroom_ok = BooleanField(_l("Suits the classroom"))
+    classroom_summary = TextAreaField(
+        _l("Classroom summary (optional)"),
+        description=_l("For teachers: “the student”, “at the desk”. Shown instead of the summary."),
+    )
+    classroom_steps = TextAreaField(
+        _l("Classroom steps (optional)"),
+        description=_l("One step per line, for teachers. Shown instead of the steps."),
+    )
+    # Safety: what families see as plain sentences on Today, Steps and the handout.
+    small_parts = BooleanField(
+        _l("Small parts (fit a choking-test cylinder, about 3.2 cm wide: beads, coins, beans)")
+    )
+    balloons = BooleanField(_l("Uses balloons"))
+    supervision = SelectField(
+        _l("How close an adult stays"),
+        choices=[SelectChoice(value, label) for value, label in SUPERVISION_LABELS.items()],
+        default=Supervision.NEARBY.value,
+    )
+    show_first = BooleanField(_l("Show the family how before they try at home"))
+    stop_if = TextAreaField(
+        _l("Stop if (optional)"),
+        description=_l(
+            "One line each, in plain words. “Stop if your child is upset or in pain.” is "
+            "always shown."
+        ),
+    )
+    safety_notes = TextAreaField(
+        _l("Other safety lines (optional)"), description=_l("One line each, in plain words.")
+    )
+    rationale = TextAreaField(
+        _l("Rationale (optional, staff only)"),
+        description=_l("Clinical reasoning and grading, for your team; families do not see it."),
+    )
 
     def fill_from(self, values: ActivityFields) -> None:
         for name in ("title", "focus_area", "age_min", "age_max", "summary", "easier", "harder"):
@@ -78,6 +122,15 @@ class ActivityForm(FlaskForm):
         self.classroom_ok.data = values.classroom_ok
         self.steps.data = "\n".join(values.steps)
         self.materials.data = "\n".join(values.materials)
+        self.classroom_summary.data = values.classroom_summary
+        self.classroom_steps.data = "\n".join(values.classroom_steps)
+        self.small_parts.data = values.safety.small_parts
+        self.balloons.data = values.safety.balloons
+        self.supervision.data = values.safety.supervision
+        self.show_first.data = values.safety.show_first
+        self.stop_if.data = "\n".join(values.safety.stop_if)
+        self.safety_notes.data = "\n".join(values.safety.notes)
+        self.rationale.data = values.rationale
 
     def values(self) -> ActivityFields:
         return ActivityFields(
@@ -93,6 +146,17 @@ class ActivityForm(FlaskForm):
             default_dose=self.default_dose.data or "",
             default_minutes=self.default_minutes.data,  # type: ignore[arg-type]
             classroom_ok=bool(self.classroom_ok.data),
+            safety=Safety(
+                small_parts=bool(self.small_parts.data),
+                balloons=bool(self.balloons.data),
+                supervision=self.supervision.data or Supervision.NEARBY.value,
+                show_first=bool(self.show_first.data),
+                stop_if=lines(self.stop_if.data),
+                notes=lines(self.safety_notes.data),
+            ),
+            classroom_summary=self.classroom_summary.data or "",
+            classroom_steps=lines(self.classroom_steps.data),
+            rationale=self.rationale.data or "",
         )
 
 

@@ -24,7 +24,7 @@ from homeprogram.blueprints.library.forms import FOCUS_AREA_LABELS, ActivityForm
 from homeprogram.extensions import db
 from homeprogram.inputs import parse_int
 from homeprogram.models import Activity
-from homeprogram.services import library, pictures
+from homeprogram.services import library, pictures, safety
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor, apply_errors, render
 
@@ -39,6 +39,18 @@ def focus_area_label(value: str) -> str:
     """The readable name of a focus area, for any template that shows activities."""
     label = FOCUS_AREA_LABELS.get(value)
     return str(label) if label is not None else value
+
+
+@bp.app_template_global()
+def activity_safety(activity: Activity) -> safety.Safety:
+    """The activity's safety as typed values (templates/partials/safety.html words them)."""
+    return safety.of(activity)
+
+
+@bp.app_template_global()
+def focus_area_note(value: str) -> str:
+    """The short evidence note about a focus area, for staff pages."""
+    return library.focus_area_note(value)
 
 
 @bp.app_template_global()

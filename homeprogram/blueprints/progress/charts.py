@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from homeprogram.formatting import format_when
 from homeprogram.models.base import utcnow
 
 
@@ -93,8 +94,7 @@ def line_chart(
         points=points,
         path=" ".join(f"{p.x},{p.y}" for p in points),
         y_ticks=[(y(t), _fmt(round(t, 1))) for t in ticks],
-        x_labels=[(x(first), first.isoformat()), (x(last), last.isoformat())]
-        if last != first
-        else [(x(first), first.isoformat())],
+        x_labels=[(x(first), format_when(first, "day_short"))]
+        + ([(x(last), format_when(last, "day_short"))] if last != first else []),
         lines=[(y(v), name) for name, v in references],
     )

@@ -21,7 +21,9 @@ from homeprogram.blueprints.progress.forms import (
     RangeForm,
     ReportForm,
 )
+from homeprogram.blueprints.therapist import child_header
 from homeprogram.extensions import db
+from homeprogram.formatting import format_when
 from homeprogram.models import Assignment, Child, Goal
 from homeprogram.models.base import utcnow
 from homeprogram.services import access, adherence, barriers, children, exports, goals, reports
@@ -90,6 +92,7 @@ def child_progress(child_id: int):
     return render(
         "progress/child.html",
         child=grant.child,
+        head=child_header.header(db.session, grant.child, data.today),
         p=data,
         charts=charts,
         measure_charts={
@@ -124,7 +127,9 @@ def _goal_form(child_id: int, goal: Goal | None = None) -> GoalForm:
         .order_by(Assignment.id)
     )
     form.assignment_ids.choices = [
-        (a.id, f"{a.activity.title} (from {a.start_date.isoformat()})") for a in program
+        (a.id, gettext("%(title)s (from %(day)s)", title=a.activity.title, day=when))
+        for a in program
+        for when in [format_when(a.start_date)]
     ]
     if goal is not None and request.method == "GET":
         form.assignment_ids.data = [a.id for a in goal.assignments]
@@ -160,7 +165,7 @@ def new_goal(child_id: int):
             apply_errors(form, failed.errors)
         else:
             s.commit()
-            flash("Goal added.", "success")
+            flash(gettext("Goal added."), "success")
             return redirect(url_for("progress.goal", child_id=child_id, goal_id=goal.id))
     status = 400 if form.errors or form.form_errors else 200
     return render("progress/goal_form.html", form=form, child=grant.child, goal=None), status
@@ -184,7 +189,7 @@ def edit_goal(child_id: int, goal_id: int):
             apply_errors(form, failed.errors)
         else:
             s.commit()
-            flash("Goal saved.", "success")
+            flash(gettext("Goal saved."), "success")
             return redirect(url_for("progress.goal", child_id=child_id, goal_id=goal.id))
     status = 400 if form.errors or form.form_errors else 200
     return render("progress/goal_form.html", form=form, child=grant.child, goal=goal), status
@@ -234,7 +239,7 @@ def add_measurement(child_id: int, goal_id: int):
     goal = _goal_or_404(child_id, goal_id)
     form = MeasurementForm()
     if _save_measurement(grant.child, goal, form):
-        flash("Measurement added.", "success")
+        flash(gettext("Measurement added."), "success")
         return redirect(url_for("progress.goal", child_id=child_id, goal_id=goal_id))
     return _goal_page(
         grant.child, _goal_or_404(child_id, goal_id), measurement_form=form, status=400
@@ -278,7 +283,7 @@ def rate_gas(child_id: int, goal_id: int):
             apply_errors(form, failed.errors)
         else:
             s.commit()
-            flash("Attainment level saved.", "success")
+            flash(gettext("Attainment level saved."), "success")
             return redirect(url_for("progress.goal", child_id=child_id, goal_id=goal_id))
     return _goal_page(grant.child, _goal_or_404(child_id, goal_id), gas_form=form, status=400)
 
@@ -292,7 +297,7 @@ def archive_goal(child_id: int, goal_id: int):
         abort(400)
     goals.archive_goal(db.session, actor(), goal)
     db.session.commit()
-    flash("Goal archived.", "info")
+    flash(gettext("Goal archived."), "info")
     return redirect(url_for("progress.child_progress", child_id=child_id) + "#goals")
 
 
@@ -333,7 +338,7 @@ def family_measurement(child_id: int, goal_id: int):
     goal = _goal_or_404(child_id, goal_id)
     form = MeasurementForm(prefix=f"g{goal_id}")
     if _save_measurement(grant.child, goal, form):
-        flash("Thank you, saved.", "success")
+        flash(gettext("Thank you, saved."), "success")
         return redirect(url_for("progress.family_goals", child_id=child_id))
     return _family_goals_page(grant.child, {goal_id: form}, 400)
 
@@ -440,7 +445,7 @@ def answer_barrier(child_id: int):
                 s.commit()
                 if request.headers.get("HX-Request"):
                     return render("progress/partials/barrier_thanks.html", skipped=reason is None)
-                flash("Thank you. Your therapist will see this.", "success")
+                flash(gettext("Thank you. Your therapist will see this."), "success")
                 return redirect(url_for("caregiver.today"))
     prompt = barriers.barrier_prompt_for(
         s, current_user.id, child_id, _child_today(grant.child)

@@ -2,6 +2,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     HiddenField,
     SelectField,
     SelectMultipleField,
@@ -157,6 +158,8 @@ class PrescriptionForm(FlaskForm):
 class AssignmentForm(PrescriptionForm):
     activity_id = HiddenField()
     start_date = DateField(_l("First day"), validators=[Optional()])
+    # Ticked to add an activity the picker warned about (age, small parts, balloons).
+    confirm_suitability = BooleanField(_l("I have checked: it suits this child. Add it anyway."))
 
 
 class ChangeForm(PrescriptionForm):

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
+from homeprogram.blueprints.therapist import child_header
 from homeprogram.blueprints.therapist.forms import (
     ApplyTemplateForm,
     AssignmentForm,
@@ -27,7 +28,15 @@ from homeprogram.extensions import db
 from homeprogram.inputs import parse_id
 from homeprogram.models import Activity, Assignment, Child
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, children, invites, library, programs, schedule
+from homeprogram.services import (
+    access,
+    children,
+    invites,
+    library,
+    programs,
+    safety,
+    schedule,
+)
 from homeprogram.services import templates as program_templates
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor, apply_errors, child_or_404, render
@@ -109,6 +118,8 @@ def child_page(
         grant=grant,
         today=today,
         program=program,
+        head=child_header.header(s, child, today),
+        glance=child_header.glances(s, child, program.current, today),
         history=programs.history,
         estimate=programs.program_estimate(s, child.id, today),
         limits=LIMITS,
@@ -217,12 +228,15 @@ def _assignment_form_page(
     child: Child, form: AssignmentForm, activity: Activity | None, status: int = 200
 ) -> Any:
     estimate, incomplete = _estimate_with(child, form, form.start_date.data or today_for(child))
+    today = today_for(child)
     return render(
         "therapist/assignment_form.html",
         "therapist/partials/assignment_form.html",
         child=child,
         form=form,
         activity=activity,
+        warnings=safety.warnings_for(activity, child, today) if activity else [],
+        child_age=safety.age_in_years(child, today),
         estimate=estimate,
         incomplete=incomplete,
         preview=True,
@@ -259,6 +273,7 @@ def add_activity(child_id: int):
                 activity.id if activity else None,
                 _prescription(form, form.start_date.data),
                 today=today_for(child),
+                warnings_confirmed=bool(form.confirm_suitability.data),
             )
         except ValidationFailed as failed:
             s.rollback()

@@ -104,7 +104,7 @@ def edit_child(child_id: int):
             apply_errors(form, failed.errors)
         else:
             s.commit()
-            flash("Saved.", "success")
+            flash(_("Saved."), "success")
             return redirect(url_for("therapist.child", child_id=child_id))
     status = 400 if form.errors else 200
     return render("therapist/child_form.html", form=form, child=grant.child), status
@@ -143,5 +143,5 @@ def revoke_invite(child_id: int, invite_id: int):
     except NotFound:
         abort(404)
     s.commit()
-    flash("The invite was revoked.", "info")
+    flash(_("The invite was revoked."), "info")
     return redirect(url_for("therapist.child", child_id=child_id))
