@@ -366,12 +366,13 @@ def run_one(
     result_file = RESULTS / f"{name}.json"
     if again:
         config.pytest_add_cli_args_test_selection = list(target.postgres_tests or target.tests)
+    # Which tests call which function, learnt afresh every time: mutmut keeps the record of
+    # an earlier run and does not learn functions added since (their mutants would count as
+    # "no tests"), and tests for one database only were skipped in the first pass.
+    (WORK / "mutmut-stats.json").unlink(missing_ok=True)
     if again or only:
         previous = json.loads(result_file.read_text())
         names = only or [s["mutant"] for s in previous["survivors"] if not s["equivalent"]]
-        # Which tests call which function, learnt afresh: tests for one database only
-        # were skipped in the first pass and are not in its record (nor are new tests).
-        (WORK / "mutmut-stats.json").unlink(missing_ok=True)
     else:
         previous = None
         names = target.mutant_globs()

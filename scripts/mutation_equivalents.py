@@ -740,6 +740,15 @@ EQUIVALENT += [
     for entry in EQUIVALENT
     if entry.module == "adherence" and entry.function == "adherence_for"
 ]
+EQUIVALENT.append(
+    Equivalent(
+        "adherence",
+        "adherence_of",
+        "result = {cid: ChildAdherence(cid, tz, start, end) for cid, tz in timezones.items()}",
+        "result = {cid: ChildAdherence(cid, None, start, end) for cid, tz in timezones.items()}",
+        _ADHERENCE_SAME["tz"],
+    )
+)
 
 
 def markdown() -> str:

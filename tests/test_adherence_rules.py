@@ -413,6 +413,9 @@ def test_a_range_that_ends_before_it_starts_is_refused_in_words(factory, session
     child = _child(factory)
     with pytest.raises(ValueError, match=r"^end before start$"):
         adherence.child_adherence(session, child.id, SUN, MON)
+    # The same words from the engine Today calls with the rows it has read.
+    with pytest.raises(ValueError, match=r"^end before start$"):
+        adherence.adherence_of(session, {child.id: child.timezone}, [], SUN, MON)
 
 
 def test_often_hard_looks_back_28_days_from_each_child_s_own_today(factory, session):
