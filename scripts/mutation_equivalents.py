@@ -740,6 +740,22 @@ EQUIVALENT += [
     for entry in EQUIVALENT
     if entry.module == "adherence" and entry.function == "adherence_for"
 ]
+EQUIVALENT += [
+    Equivalent(
+        "adherence",
+        "adherence_flags_from",
+        "if data.start > today - timedelta(days=LOW_RATE_DAYS) or data.end < yesterday:",
+        after,
+        "The guard's own edge: a range that starts exactly 14 days back, or ends exactly "
+        "yesterday, is then read from the database instead of the figures handed over: the "
+        "same flags (tests/test_request_queries.py compares both ways over such ranges), one "
+        "query more.",
+    )
+    for after in (
+        "if data.start >= today - timedelta(days=LOW_RATE_DAYS) or data.end < yesterday:",
+        "if data.start > today - timedelta(days=LOW_RATE_DAYS) or data.end <= yesterday:",
+    )
+]
 EQUIVALENT.append(
     Equivalent(
         "adherence",

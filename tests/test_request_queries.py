@@ -248,3 +248,77 @@ def test_the_health_check_is_not_rate_limited(client):
     """However often a monitor asks, the health check answers."""
     statuses = {client.get("/healthz").status_code for _ in range(30)}
     assert statuses == {200}
+
+
+def _edge_scenarios(factory, session):
+    """Children at the edges of the flag rules, and with every field of a version that the
+    engine reads: a rate of exactly 50%, a program that began exactly five days ago, a
+    classroom session exactly five days ago, a changed prescription, an ended one, a
+    measured one and a pause that ended."""
+    org = factory.org()
+    therapist = factory.therapist(org)
+
+    def child(name: str):
+        return factory.child(org, therapist=therapist, name=name)
+
+    today = MON + 20 * DAY
+    half = child("Half")  # every other day up to yesterday: 7 of the last 14, not low
+    a = factory.assignment(half, start_date=MON)
+    for d in range(7, 20, 2):
+        log(session, a, MON + d * DAY)
+    five = child("Five")  # began exactly five days ago, nothing logged: quiet
+    factory.assignment(five, start_date=today - 5 * DAY)
+    school = child("School")  # the last session, in class, exactly five days ago
+    home = factory.assignment(school, start_date=MON)
+    lesson = factory.assignment(school, start_date=MON, setting="classroom")
+    log(session, home, MON + 2 * DAY)
+    log(session, lesson, today - 5 * DAY)
+    versions = child("Versions")  # changed, ended, measured and paused
+    first = factory.assignment(versions, start_date=MON, end_date=MON + 9 * DAY)
+    factory.assignment(
+        versions,
+        first.activity,
+        start_date=MON + 10 * DAY,
+        previous_id=first.id,
+        times_per_day=2,
+        measure_name="Buttons done",
+        measure_unit="buttons",
+    )
+    ended = factory.assignment(versions, start_date=MON, end_date=MON + 15 * DAY)
+    pause(session, ended, MON + 3 * DAY, MON + 5 * DAY)
+    for d in range(0, 20, 2):
+        log(session, first if d < 10 else ended, MON + d * DAY)
+    session.commit()
+    return [(c, today) for c in (half, five, school, versions)]
+
+
+def test_flags_from_any_range_of_figures_equal_the_engines_own(factory, session):
+    """However short or long the range of figures handed over (too short: the database is
+    read instead), the flags equal ``adherence_flags_on``'s, at the rules' edges too."""
+    seen = set()
+    for child, today in _scenarios(factory, session) + _edge_scenarios(factory, session):
+        rows = [adherence.schedule_row(a) for a in plans.counted_assignments(session, child.id)]
+        expected = adherence.adherence_flags_on(session, child.id, today)
+        seen.add(tuple(expected))
+        ranges = [
+            (today - 3 * DAY, today),  # too short: read from the database
+            (today - 14 * DAY, today - DAY),  # just long enough
+            (today - 13 * DAY, today + DAY),  # a day short at the start
+            (today - 90 * DAY, today + 6 * DAY),  # Today's own: the streak and the week
+        ]
+        for start, end in ranges:
+            data = adherence.adherence_of(session, {child.id: child.timezone}, rows, start, end)
+            flags = adherence.adherence_flags_from(session, data[child.id], today)
+            assert (child.display_name, start, flags) == (child.display_name, start, expected)
+    assert len(seen) >= 3  # the scenarios do differ
+
+
+def test_todays_rows_give_the_engines_own_figures(factory, session):
+    """The rows Today hands the engine (``schedule_row``) give the figures the engine reads
+    for itself: versions joined, ends, measures and pauses kept."""
+    for child, today in _edge_scenarios(factory, session):
+        rows = [adherence.schedule_row(a) for a in plans.counted_assignments(session, child.id)]
+        start, end = MON, today + 6 * DAY
+        own = adherence.child_adherence(session, child.id, start, end)
+        handed = adherence.adherence_of(session, {child.id: child.timezone}, rows, start, end)
+        assert handed[child.id].chains == own.chains, child.display_name
