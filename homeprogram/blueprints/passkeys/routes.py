@@ -1,8 +1,11 @@
 """Passkeys on the account page: list, add (the WebAuthn registration ceremony), rename, remove."""
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.passkeys import ceremony
@@ -88,17 +91,11 @@ def rename(passkey_id: int):
         if passkey_id not in {key.id for key in passkeys.passkeys_of(s, current_user.id)}:
             abort(404)
         return _page(400, rename=form, renaming=passkey_id)
-    try:
-        passkeys.rename(s, actor(), current_user.id, passkey_id, form.name.data)
-    except NotFound:
-        abort(404)
-    except ValidationFailed as failed:
-        s.rollback()
-        flash(next(iter(failed.errors.values())), "error")
-        return redirect(url_for("passkeys.page"))
-    s.commit()
-    flash(gettext("Passkey renamed."), "success")
-    return redirect(url_for("passkeys.page"))
+    return _change(
+        lambda: passkeys.rename(s, actor(), current_user.id, passkey_id, form.name.data),
+        gettext("Passkey renamed."),
+        "success",
+    )
 
 
 @bp.post("/account/passkeys/<int:passkey_id>/remove")
@@ -107,8 +104,19 @@ def remove(passkey_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     s = db.session
+    return _change(
+        lambda: passkeys.remove(s, actor(), current_user.id, passkey_id),
+        gettext("Passkey removed. It no longer signs you in."),
+        "info",
+    )
+
+
+def _change(apply: Callable[[], object], done: str, category: str) -> Response:
+    """Apply a change to one of the user's passkeys: 404 when it is not theirs, the
+    service's refusal as a message (nothing changed), else committed and confirmed."""
+    s = db.session
     try:
-        passkeys.remove(s, actor(), current_user.id, passkey_id)
+        apply()
     except NotFound:
         abort(404)
     except ValidationFailed as failed:
@@ -116,7 +124,7 @@ def remove(passkey_id: int):
         flash(next(iter(failed.errors.values())), "error")
         return redirect(url_for("passkeys.page"))
     s.commit()
-    flash(gettext("Passkey removed. It no longer signs you in."), "info")
+    flash(done, category)
     return redirect(url_for("passkeys.page"))
 
 
