@@ -55,6 +55,25 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+def _closing_early(app: Flask) -> Callable[..., Any]:
+    """Read each response into memory and close it before werkzeug starts writing.
+
+    Werkzeug's development server skips the iterator's ``close()`` when the browser resets the
+    connection (its clean-up read raises first), which leaves a static file open and fails the
+    run with a ResourceWarning. Every response in these tests is small.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 class LiveServer:
     """A running server; ``url("/today")`` gives an absolute URL on it."""
 
@@ -69,7 +88,9 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, _closing_early(app), threaded=True, request_handler=_QuietHandler
+    )
     # Links the app writes (invites) must point at this server, not the test host name.
     app.config["SERVER_NAME"] = f"127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
