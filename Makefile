@@ -9,7 +9,7 @@ LOCK := constraints.txt
 UV_VERSION := 0.13.9
 PIP_INSTALL = PIP_CONSTRAINT="$(CURDIR)/$(LOCK)" $(VENV)/bin/pip install --quiet
 
-.PHONY: demo serve test test-postgres lint format bench lock mutation icons screenshots
+.PHONY: demo serve test test-postgres lint format bench lock mutation icons screenshots catalogs messages
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,16 +33,27 @@ $(VENV)/.installed-mutation: pyproject.toml $(LOCK) | $(VENV)/bin/python
 	$(PIP_INSTALL) -e ".[test,mutation]"
 	touch $@
 
-demo: $(VENV)/.installed-app
+# The message catalogs' .mo files (not in git): compiled again when a .po file is newer.
+catalogs: | $(VENV)/bin/python
+	$(VENV)/bin/python -m homeprogram.catalogs
+
+# After changing strings: extract them and merge them into every catalog (docs/translating.md).
+messages: $(VENV)/.installed-test
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+		--sort-output --no-location --project homeprogram -o homeprogram/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i homeprogram/translations/messages.pot -d homeprogram/translations \
+		--no-fuzzy-matching --width 100
+
+demo: $(VENV)/.installed-app catalogs
 	$(VENV)/bin/homeprogram demo --port $(PORT)
 
-serve: $(VENV)/.installed-app
+serve: $(VENV)/.installed-app catalogs
 	$(VENV)/bin/homeprogram serve --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test catalogs
 	$(VENV)/bin/pytest
 
-test-postgres: $(VENV)/.installed-test
+test-postgres: $(VENV)/.installed-test catalogs
 	HOMEPROGRAM_TEST_POSTGRES_URL=$(POSTGRES_URL) $(VENV)/bin/pytest
 
 bench: $(VENV)/.installed-bench

@@ -19,13 +19,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.load(instance_path, config))
     clock.pin_from_environment()
 
-    from homeprogram import auth, errors, extensions, security, web
+    from homeprogram import auth, errors, extensions, languages, security, web
     from homeprogram.blueprints import register_blueprints
 
     extensions.db.init_app(app)
     extensions.csrf.init_app(app)
     extensions.htmx.init_app(app)
-    extensions.babel.init_app(app, locale_selector=web.select_locale)
+    extensions.babel.init_app(app, locale_selector=languages.select_locale)
+    languages.init_app(app)
     extensions.limiter.init_app(app)
     security.init_app(app)
     auth.init_app(app)

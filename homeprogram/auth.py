@@ -159,6 +159,16 @@ class _SessionInterface(SecureCookieSessionInterface):
         return True
 
 
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (never another host), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
 def home_url(user: CurrentUser) -> str:
     if user.is_staff:
         return url_for("progress.dashboard")

@@ -160,7 +160,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo("Demo data " + ("created." if created else "already present (not seeded again)."))
     click.echo("Demo logins (email / password):")
     for role, email, password in demo_service.LOGINS:
-        click.echo(f"  {role:<10} {email:<38} {password}")
+        click.echo(f"  {role:<20} {email:<38} {password}")
     if bound is not None:
         _serve(*bound, True)
 

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "WTF_CSRF_TIME_LIMIT": None,
     "WTF_CSRF_HEADERS": ["X-CSRFToken"],
     "BABEL_DEFAULT_LOCALE": "en",
+    # The languages people can choose (docs/translating.md adds one); English is the source.
+    "LANGUAGES": ("en", "es"),
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "DEFAULT_TIMEZONE": "America/New_York",
@@ -67,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
 
 RATE_LIMIT = "rate limit"  # a Flask-Limiter string such as "10 per hour"
 HOST_LIST = "host list"  # comma-separated host names such as "push.example.org"
+LANGUAGE_LIST = "language list"  # comma-separated language codes such as "en,es"
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 # Settings read from the environment (``HOMEPROGRAM_<NAME>``) with their kind.
@@ -102,6 +105,7 @@ ENV_SETTINGS: dict[str, type | str] = {
     "HSTS_ENABLED": bool,
     "HSTS_MAX_AGE": int,
     "TRUSTED_PROXIES": int,
+    "LANGUAGES": LANGUAGE_LIST,
 }
 # The conventional name, read when neither HOMEPROGRAM_DATABASE_URL nor instance/config.py
 # names a database (an app's own settings beat a variable other programs may share).
@@ -148,6 +152,12 @@ def _parse(kind: type | str, value: Any, source: str) -> Any:
             if not _HOST.fullmatch(host):
                 raise ConfigError(f"{source} = {value!r}: {host!r} is not a host name.")
         return hosts
+    if kind == LANGUAGE_LIST:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        codes = tuple(str(code).strip() for code in items if str(code).strip())
+        if "en" not in codes:
+            raise ConfigError(f"{source} = {value!r} must include en (the source language).")
+        return codes
     if kind == RATE_LIMIT:
         try:
             parse_many(str(value))

@@ -31,10 +31,14 @@ LAST_DATE = date(2999, 12, 31)
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-# The API's words (problem details are not translated, like the rest of the API).
-DATE_MESSAGE = (
-    f"Use a date as YYYY-MM-DD, from {FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()}."
-)
+
+def date_message() -> str:
+    """The API's words for a date it cannot use (the format stays YYYY-MM-DD)."""
+    return gettext(
+        "Use a date as YYYY-MM-DD, from %(first)s to %(last)s.",
+        first=FIRST_DATE.isoformat(),
+        last=LAST_DATE.isoformat(),
+    )
 
 
 def parse_int(raw: Any, low: int = MIN_INT, high: int = MAX_INT) -> int | None:

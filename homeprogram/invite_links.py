@@ -2,7 +2,8 @@
 
 import segno
 from flask import render_template, url_for
-from markupsafe import Markup
+from flask_babel import gettext
+from markupsafe import Markup, escape
 
 from homeprogram.models import Invite
 
@@ -11,7 +12,8 @@ def qr_svg(url: str) -> Markup:
     """An inline SVG QR code (rendered here: no third-party request, no script)."""
     code = segno.make(url, error="m")
     svg = code.svg_inline(scale=5, border=2, dark="#000", light="#fff", omitsize=False)
-    labelled = svg.replace("<svg ", '<svg role="img" aria-label="QR code of the invite link" ', 1)
+    label = escape(gettext("QR code of the invite link"))
+    labelled = svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
     return Markup(labelled)  # noqa: S704  segno output, no user input
 
 

@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request, session
+from flask_babel import gettext
 from flask_talisman import Talisman
 from limits import RateLimitItem, parse
 from sqlalchemy.exc import OperationalError
@@ -172,11 +173,13 @@ def _database_unavailable(error: OperationalError) -> Any:
     current_app.logger.warning("database unavailable: %s", error.orig)
     # Render as anonymous: loading the signed-in user needs the database.
     g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
-    detail = "The service is briefly unavailable. Please try again in a minute."
+    detail = gettext("The service is briefly unavailable. Please try again in a minute.")
     if request.path.startswith(API_PREFIX):
-        response = problem(503, "Service Unavailable", detail)
+        response = problem(503, gettext("Service Unavailable"), detail)
     else:
-        body = render_template("error.html", status=503, title="Unavailable", message=detail)
+        body = render_template(
+            "error.html", status=503, title=gettext("Unavailable"), message=detail
+        )
         response = current_app.make_response((body, 503))
     response.headers["Retry-After"] = "30"
     return response

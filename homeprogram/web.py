@@ -3,7 +3,8 @@
 from typing import Any
 
 import flask_babel
-from flask import Flask, abort, current_app, has_request_context, render_template, request
+from flask import Flask, abort, current_app, render_template, request
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -80,13 +81,30 @@ def render(template: str, fragment: str | None = None, **context: Any) -> Any:
     return response
 
 
-def select_locale() -> str:
-    supported = ["en"]
-    if not has_request_context():  # scheduler jobs and CLI: the default language
-        return "en"
-    if current_user and current_user.is_authenticated and current_user.locale in supported:
-        return current_user.locale
-    return request.accept_languages.best_match(supported) or "en"
+# Roles as people read them; templates call role_name(role).
+ROLE_NAMES = {
+    "caregiver": lazy_gettext("caregiver"),
+    "teacher": lazy_gettext("teacher"),
+    "therapist": lazy_gettext("therapist"),
+    "admin": lazy_gettext("admin"),
+}
+
+
+RESPONSE_NAMES = {
+    "easy": lazy_gettext("easy"),
+    "just_right": lazy_gettext("just right"),
+    "hard": lazy_gettext("hard"),
+}
+
+
+def response_name(response: str) -> str:
+    name = RESPONSE_NAMES.get(response)
+    return str(name) if name is not None else response
+
+
+def role_name(role: str) -> str:
+    name = ROLE_NAMES.get(role)
+    return str(name) if name is not None else role
 
 
 def _no_store(response: Any) -> Any:
@@ -103,4 +121,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         format_number=flask_babel.format_decimal,
         get_locale=flask_babel.get_locale,
+        role_name=role_name,
+        response_name=response_name,
     )

@@ -140,10 +140,12 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
 def log_in(page: Any, server: LiveServer, email: str, password: str) -> None:
     """Log in through the login form, as a person would."""
     page.goto(server.url("/login"))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
+    # By field name, not label: the page may be in any language.
+    form = page.locator("form", has=page.locator("input[name=password]"))
+    form.locator("input[name=email]").fill(email)
+    form.locator("input[name=password]").fill(password)
     with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+        form.locator("button[type=submit]").click()
     assert "/login" not in page.url, f"login as {email} failed: still on {page.url}"
 
 

@@ -29,8 +29,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from homeprogram import catalogs, create_app
 from homeprogram import clock as app_clock
-from homeprogram import create_app
 from homeprogram.extensions import db
 from homeprogram.migrations_runner import upgrade
 from homeprogram.models import Base
@@ -61,6 +61,9 @@ def pytest_configure(config: pytest.Config) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     config.pinned_now = app_clock.parse_instant(config.getoption("--now"))  # type: ignore[attr-defined]
     app_clock.pin(config.pinned_now)  # type: ignore[attr-defined]
+    # The suite reads the catalogs as they are in the tree, even when `make catalogs` was
+    # not run after a .po file changed.
+    catalogs.compile_all()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

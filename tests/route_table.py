@@ -68,6 +68,16 @@ def _activity_form(w: World) -> dict[str, Any]:
     }
 
 
+def _translation_form(w: World) -> dict[str, Any]:
+    activity = w["activity"]
+    return {
+        "title": "Pausa de movimiento",
+        "summary": "Moverse antes de sentarse." if activity.summary else "",
+        "steps": "\n".join(f"Paso {n}" for n, _ in enumerate(activity.steps, 1)),
+        "materials": "\n".join("papel" for _ in activity.materials),
+    }
+
+
 def _prescription(w: World) -> dict[str, Any]:
     return {
         "dose_amount": "10",
@@ -149,6 +159,9 @@ TABLE: dict[str, Entry] = {
     # core and auth
     "core.index": Entry(("GET",), PUBLIC),
     "core.healthz": Entry(("GET",), PUBLIC),
+    "core.choose_language": Entry(
+        ("POST",), PUBLIC, data=lambda w: {"language": "en", "next": "/login"}
+    ),
     "auth.login": Entry(
         ("GET", "POST"),
         PUBLIC,
@@ -340,6 +353,16 @@ TABLE: dict[str, Entry] = {
         ("POST",), ORG_A_STAFF, args=_activity, ok=frozenset({200, 302, 400})
     ),
     "library.remove_picture": Entry(("POST",), ORG_A_STAFF, args=_activity),
+    "library.translation": Entry(
+        ("GET", "POST"),
+        ORG_A_STAFF,
+        args=lambda w: {"activity_id": w["activity"].id, "language": "es"},
+        data=_translation_form,
+        ok=frozenset({200, 302, 400}),
+    ),
+    "library.remove_translation": Entry(
+        ("POST",), ORG_A_STAFF, args=lambda w: {"activity_id": w["activity"].id, "language": "es"}
+    ),
     "library.picture": Entry(
         ("GET",),
         ORG_A_STAFF | {"caregiver", "teacher"},

@@ -9,8 +9,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from homeprogram.models import User
 from homeprogram.models.base import utcnow
 from homeprogram.services import invites
 from homeprogram.services.audit import SYSTEM
@@ -136,3 +138,23 @@ def test_signed_in_pages_have_no_accessibility_violations(
     log_in(page, live_server, getattr(world, who), TEST_PASSWORD)
     for path in paths:
         _visit(page, live_server, world, path, who)
+
+
+def test_family_teacher_and_public_pages_in_spanish_have_no_accessibility_violations(
+    live_server: Any, new_page: Any, world: World, session: Session
+) -> None:
+    """In Spanish too: every page says it is Spanish (``lang``), and axe finds nothing."""
+    session.execute(
+        update(User).where(User.email.in_([world.caregiver, world.teacher])).values(locale="es")
+    )
+    session.commit()
+    visitor = new_page(PHONE, locale="es-US")
+    for path in ANONYMOUS_PAGES:
+        _visit(visitor, live_server, world, path, "public-es")
+        assert visitor.locator("html").get_attribute("lang") == "es", path
+    for who, paths in (("caregiver", CAREGIVER_PAGES), ("teacher", TEACHER_PAGES)):
+        page = new_page(PHONE)
+        log_in(page, live_server, getattr(world, who), TEST_PASSWORD)
+        for path in paths:
+            _visit(page, live_server, world, path, f"{who}-es")
+            assert page.locator("html").get_attribute("lang") == "es", path

@@ -10,7 +10,7 @@ import pytest
 from homeprogram.models.base import utcnow
 from homeprogram.services import schedule
 from tests.adherence_helpers import log
-from tests.test_formatting import visible_text
+from tests.page_text import visible_text
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_demo_seeds_once(runner, session):
     assert "not seeded again" in second.output
     assert session.scalar(select(func.count()).select_from(Organization)) == 1
     assert session.scalar(select(func.count()).select_from(Child)) == 3
-    assert session.scalar(select(func.count()).select_from(User)) == 4
+    assert session.scalar(select(func.count()).select_from(User)) == 5
 
 
 def test_demo_logins_work(runner, client):
@@ -45,8 +45,21 @@ def test_demo_logins_work(runner, client):
     for role, email, password in demo.LOGINS:
         response = client.post("/login", data={"email": email, "password": password})
         assert response.status_code == 302, (email, response.status_code)
-        assert response.headers["Location"].endswith(homes[role])
+        assert response.headers["Location"].endswith(homes[role.split()[0]])
         client.post("/logout")
+
+
+def test_the_demo_has_a_family_reading_spanish(runner, client, session):
+    """The grandmother reads Today in Spanish, with the activities' Spanish versions."""
+    runner.invoke(args=["demo", "--no-serve"])
+    [(_role, email, password)] = [login for login in demo.LOGINS if "Spanish" in login[0]]
+    client.post("/login", data={"email": email, "password": password})
+    today = client.get("/today", follow_redirects=True).get_data(as_text=True)
+    assert '<html lang="es">' in today
+    assert "Hoy" in today
+    assert 'class="not-translated' not in today  # every built-in has its Spanish version
+    lucia = session.scalars(select(Child).where(Child.display_name == "Lucia")).one()
+    assert lucia.family_language == "es"
 
 
 def test_create_user_and_reset_password(runner, client, session):

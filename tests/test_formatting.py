@@ -3,7 +3,6 @@ showing dates only in those kinds (no ISO dates, no other hand-built formats).""
 
 import re
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from flask_babel import force_locale
 
 from homeprogram.formatting import KINDS, format_when
 from homeprogram.models import CoachingNote, GoalMeasurement
+from tests.page_text import visible_text
 from tests.route_table import PUBLIC, TABLE
 from tests.world import PERSONAS, build_world, signed_in_client
 
@@ -130,35 +130,6 @@ LEFTOVERS = [
 MONTH_DAY_YEAR = re.compile(
     rf"(?P<weekday>(?:{WEEKDAYS}), )?(?:{MONTHS}) \d{{1,2}}, \d{{4}}(?P<time>, \d{{1,2}}:\d\d)?"
 )
-SHOWN_ATTRIBUTES = {"title", "aria-label", "alt", "placeholder"}
-
-
-class _VisibleText(HTMLParser):
-    """Text a person reads: text nodes (not scripts or styles) and a few attributes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
-            self._hidden += 1
-        self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template"):
-            self._hidden = max(0, self._hidden - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self.parts.append(data)
-
-
-def visible_text(html: str) -> str:
-    parser = _VisibleText()
-    parser.feed(html)
-    return " ".join(" ".join(parser.parts).split())
 
 
 def date_format_leftovers(text: str) -> list[str]:

@@ -31,6 +31,7 @@ def app_config():
     return {
         "VAPID_CONTACT": "mailto:ops@sunrise-therapy.org",
         "PUSH_ALLOW_INSECURE_ENDPOINTS": True,
+        "REMINDER_SPREAD_SECONDS": 0,  # no jitter to wait out
     }
 
 

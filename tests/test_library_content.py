@@ -1,9 +1,10 @@
 """The built-in library's content meets the bar a pediatric OT would trust (issue 20).
 
-Every activity in every data file (every language) is checked on its own, so a failure
-names the file and slug: all fields present, short parent steps, parent text at or below
-a 6th-grade reading level, the age rules for small parts and balloons, classroom wording
-for classroom activities, nothing that needs training to be safe and nothing trademarked.
+Every activity of the data files is checked on its own, so a failure names the file and
+slug: all fields present, short parent steps, parent text at or below a 6th-grade reading
+level, the age rules for small parts and balloons, classroom wording for classroom
+activities, nothing that needs training to be safe and nothing trademarked. The Spanish
+versions (``es/``): short steps and Spanish reading ease.
 Then the library as a whole: no duplicate slugs or titles, enough activities for every
 focus area, for the under-3s and for teenagers, and (once built-in pictures ship) a
 picture for each.
@@ -58,9 +59,9 @@ BANNED = re.compile(
 )
 
 
-def _activities() -> list[tuple[Path, dict[str, Any]]]:
+def _activities(folder: Path = BUILTIN_DIR) -> list[tuple[Path, dict[str, Any]]]:
     found = []
-    for path in sorted(BUILTIN_DIR.rglob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         for item in json.loads(path.read_text(encoding="utf-8")):
             found.append((path, item))
     return found
@@ -69,6 +70,13 @@ def _activities() -> list[tuple[Path, dict[str, Any]]]:
 ACTIVITIES = _activities()
 IDS = [f"{path.stem}:{item.get('slug')}:{item.get('language')}" for path, item in ACTIVITIES]
 each_activity = pytest.mark.parametrize(("path", "item"), ACTIVITIES, ids=IDS)
+# The Spanish versions (data/activities/es/): their own reading bar, Spanish's formula.
+SPANISH = _activities(BUILTIN_DIR / "es")
+each_spanish = pytest.mark.parametrize(
+    ("path", "item"), SPANISH, ids=[f"es/{p.stem}:{i.get('slug')}" for p, i in SPANISH]
+)
+# Fernández-Huerta's Spanish reading ease: 80 and over reads as "easy" (about 6th grade).
+MIN_SPANISH_EASE = 80
 
 
 def parent_text(item: dict[str, Any]) -> str:
@@ -139,6 +147,26 @@ def test_classroom_activities_have_teacher_wording(path: Path, item: dict[str, A
 def test_nothing_needs_training_or_is_trademarked(path: Path, item: dict[str, Any]) -> None:
     found = BANNED.search(json.dumps(item))
     assert found is None, f"banned term {found.group(0)!r}" if found else ""
+
+
+@each_spanish
+def test_spanish_parent_text_is_short_and_easy_to_read(path: Path, item: dict[str, Any]) -> None:
+    long = [step for step in item["steps"] if len(step.split()) > MAX_STEP_WORDS]
+    assert not long, f"steps over {MAX_STEP_WORDS} words: {long}"
+    textstat.set_lang("es")
+    try:
+        ease = textstat.fernandez_huerta(parent_text(item))
+    finally:
+        textstat.set_lang("en_US")
+    assert ease >= MIN_SPANISH_EASE, f"Fernández-Huerta reading ease {ease}"
+    found = BANNED.search(json.dumps(item))
+    assert found is None, f"banned term {found.group(0)!r}" if found else ""
+
+
+def test_spanish_titles_are_unique_and_every_activity_has_one() -> None:
+    titles = Counter(item["title"].lower() for _path, item in SPANISH)
+    assert [title for title, n in titles.items() if n > 1] == []
+    assert {item["slug"] for _p, item in SPANISH} == {item["slug"] for _p, item in ACTIVITIES}
 
 
 def test_no_duplicate_slugs_or_titles() -> None:

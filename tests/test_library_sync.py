@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from homeprogram.extensions import db
-from homeprogram.models import Activity, FocusArea
+from homeprogram.models import Activity, ActivityTranslation, FocusArea
 from homeprogram.services import library
 from homeprogram.services.library import BUILTIN_DIR, LibraryDataError, load_builtin
 
@@ -199,3 +199,65 @@ def test_db_upgrade_syncs_the_library(runner, session):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert session.scalar(select(func.count()).select_from(Activity)) == len(load_builtin())
+
+
+# --- translations: data/activities/<language>/<focus_area>.json --------------------------------
+
+
+def _translations(session) -> dict[tuple[str, str], ActivityTranslation]:
+    rows = session.execute(select(Activity.slug, ActivityTranslation).join(Activity.translations))
+    return {(slug, t.language): t for slug, t in rows}
+
+
+def test_every_built_in_activity_has_its_spanish_version(app, session):
+    """Spanish ships for every built-in: same slugs, line for line (steps, materials, safety
+    lines, classroom steps), and syncing again changes nothing."""
+    _sync(app)
+    english = {a.slug: a for a in session.scalars(select(Activity))}
+    spanish = _translations(session)
+    assert {slug for slug, language in spanish if language == "es"} == set(english)
+    for (slug, _language), t in spanish.items():
+        a = english[slug]
+        assert len(t.steps) == len(a.steps) and len(t.materials) == len(a.materials), slug
+        assert len(t.stop_if) == len(a.safety["stop_if"]), slug
+        assert len(t.classroom_steps) == len(a.classroom_steps), slug
+        assert t.title and t.title != a.title, slug
+    before = {key: (t.id, t.title, t.steps) for key, t in spanish.items()}
+    _sync(app)
+    session.expire_all()
+    assert {key: (t.id, t.title, t.steps) for key, t in _translations(session).items()} == before
+
+
+def test_a_changed_translation_is_updated_in_place(app, session, data_dir):
+    _sync(app, data_dir)
+    path = data_dir / "es" / "sensory.json"
+    items = json.loads(path.read_text())
+    items[0]["title"] = "Un título nuevo"
+    path.write_text(json.dumps(items, ensure_ascii=False))
+    _sync(app, data_dir)
+    session.expire_all()
+    assert _translations(session)[(items[0]["slug"], "es")].title == "Un título nuevo"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda item: item["steps"].pop(), "steps: Write"),
+        (lambda item: item.update(slug="no-such-activity"), "no built-in activity has this slug"),
+        (lambda item: item.update(language="fr"), "language must be 'es'"),
+        (lambda item: item.update(title=""), "title: Enter the title"),
+        (lambda item: item.update(rationale="x"), "unknown field(s) rationale"),
+    ],
+)
+def test_a_translation_that_does_not_match_its_original_is_refused(
+    app, session, data_dir, change, message
+):
+    """The file and slug are named, and nothing is written."""
+    path = data_dir / "es" / "sensory.json"
+    items = json.loads(path.read_text())
+    change(items[0])
+    path.write_text(json.dumps(items, ensure_ascii=False))
+    with pytest.raises(LibraryDataError, match=r"es/sensory\.json") as failure:
+        _sync(app, data_dir)
+    assert message in str(failure.value)
+    assert session.scalar(select(func.count()).select_from(ActivityTranslation)) == 0

@@ -53,7 +53,7 @@ def test_log_online_then_offline_then_sync(phone, factory, session):
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
     # Wait for the service worker, then load once more so the worker keeps this page.
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -101,7 +101,7 @@ def test_logout_clears_the_phone(phone, factory, session):
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.reload()
@@ -141,7 +141,7 @@ def test_phone_layout_fits_360px_with_44px_targets(phone, factory):
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
     morning = page.locator(f"#card-{fam.morning.id}")
     morning.locator("[data-done-button]").click()
@@ -184,7 +184,7 @@ def test_lost_answer_is_replayed_without_a_duplicate(phone, live_server, factory
     page.goto("/login")
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
 
     def deliver_then_drop(route: Any) -> None:
@@ -212,7 +212,7 @@ def _sign_in(page: Any, email: str) -> None:
     page.goto("/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
 
 
@@ -278,7 +278,7 @@ def test_a_tap_after_the_session_ended_opens_the_login_page(phone, factory, sess
     expect(page.locator("#card-" + str(fam.morning.id))).to_have_count(0)
     page.fill("input[name=email]", fam.caregiver.email)
     page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url("**/today")
 
     session.expire_all()

@@ -38,6 +38,10 @@ def test_wheel_install_serves_pages(tmp_path):
     assert "homeprogram/templates/partials/icons.html" in names
     assert not any("screenshots/" in n for n in names)
     assert any(n.startswith("homeprogram/migrations/versions/") for n in names)
+    # The catalogs are compiled by the build (the .mo files are not in git), the Spanish
+    # activities ship beside the English ones.
+    assert "homeprogram/translations/es/LC_MESSAGES/messages.mo" in names
+    assert "homeprogram/data/activities/es/self_care.json" in names
 
     target = tmp_path / "site"
     subprocess.run(
@@ -66,6 +70,9 @@ def test_wheel_install_serves_pages(tmp_path):
         client = app.test_client()
         login = client.get("/login")
         assert login.status_code == 200 and b"Log in" in login.data, login.status_code
+        spanish = client.get("/login", headers={"Accept-Language": "es"})
+        assert '<html lang="es">' in spanish.get_data(as_text=True)
+        assert "Iniciar sesión" in spanish.get_data(as_text=True)
         css = client.get("/static/css/app.css")
         assert css.status_code == 200 and b"--brand" in css.data
         assert client.get("/healthz").status_code == 200

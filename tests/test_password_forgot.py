@@ -4,8 +4,10 @@ single-use 30-minute link, only its hash stored; using it ends every session."""
 import re
 import threading
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from homeprogram.models import AuditEvent, PasswordReset, User, UserSession
@@ -237,3 +239,16 @@ def test_a_bad_address_is_refused_with_a_message(app, client, smtp, address):
     assert response.status_code == 400
     assert 'class="error"' in response.get_data(as_text=True)
     assert smtp.messages == []
+
+
+def test_the_link_is_written_in_the_account_owners_language(app, client, factory, smtp):
+    """Whoever asks, and in whatever browser, the owner reads the email in their language."""
+    use_smtp(app, smtp)
+    factory.caregiver(factory.child(factory.org()), email="madre@example.org", locale="es")
+    _ask(client, "madre@example.org")  # an English browser (no Accept-Language: English)
+    [message] = smtp.messages
+    with app.test_request_context(), force_locale("es"):
+        subject = gettext("Choose a new Home Program password")
+    assert str(make_header(decode_header(message["Subject"]))) == subject
+    assert subject != "Choose a new Home Program password"
+    assert "30 minutes" not in body(message) and "30 minutos" in body(message)

@@ -30,6 +30,8 @@ ROLES = {
     "therapist": "therapist",
     "admin": "admin",
 }
+# Spanish runs about 25% longer: the pages families and teachers read, again in Spanish.
+IN_SPANISH = {"anonymous-es": None, "caregiver-es": "caregiver", "teacher-es": "teacher"}
 
 # Text at 200% (as a browser's text-size setting does): through the DevTools protocol, so
 # the page's CSP does not apply. Then what sticks out, and sideways scroll boxes.
@@ -130,7 +132,7 @@ def _pages(app: Flask, world: Any, persona: str | None) -> list[tuple[str, str]]
     return pages
 
 
-@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("role", sorted(ROLES) + sorted(IN_SPANISH))
 def test_no_page_scrolls_sideways_at_320px_with_text_at_200_percent(
     role, app, factory, session, live_server, new_page
 ):
@@ -138,8 +140,12 @@ def test_no_page_scrolls_sideways_at_320px_with_text_at_200_percent(
     focusable, named box of their own."""
     world = build_world(factory, session, app)
     _fuller_day(factory, session, world)
-    persona = ROLES[role]
-    page = new_page({"width": WIDTH, "height": 640})
+    spanish = role in IN_SPANISH
+    persona = IN_SPANISH[role] if spanish else ROLES[role]
+    if spanish and persona is not None:
+        world.users[persona].locale = "es"
+        session.commit()
+    page = new_page({"width": WIDTH, "height": 640}, locale="es-US" if spanish else "en-US")
     if persona is not None:
         log_in(page, live_server, world.users[persona].email, TEST_PASSWORD)
     problems = []
@@ -153,6 +159,8 @@ def test_no_page_scrolls_sideways_at_320px_with_text_at_200_percent(
         checked += 1
         found = page.evaluate(MEASURE, WIDTH)
         where = f"{endpoint} ({url} as {role})"
+        if spanish:
+            assert page.locator("html").get_attribute("lang") == "es", where
         if found["page"] > WIDTH + TOLERANCE:
             problems.append(f"{where}: {found['page']}px wide; sticks out: {found['wide']}")
         if found["boxes"]:

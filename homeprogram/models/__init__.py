@@ -21,6 +21,7 @@ from homeprogram.models.people import (
 )
 from homeprogram.models.programs import (
     Activity,
+    ActivityTranslation,
     Assignment,
     AssignmentPause,
     CoachingNote,

@@ -22,6 +22,8 @@ class Invite(Base):
     )
     role: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(120))
+    # The language the invite opens in (the child's family language); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(16))
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )

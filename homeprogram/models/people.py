@@ -73,6 +73,9 @@ class Child(Base):
     birth_year: Mapped[int]
     birth_month: Mapped[int]
     timezone: Mapped[str] = mapped_column(String(64))
+    # The family's preferred language (a configured locale, e.g. "es"); None: not recorded.
+    # Invites, handouts and the child's screen open in it.
+    family_language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     care_team: Mapped[list["CareTeamMember"]] = relationship(

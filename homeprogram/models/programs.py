@@ -79,6 +79,38 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    translations: Mapped[list["ActivityTranslation"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ActivityTranslation.language"
+    )
+
+
+class ActivityTranslation(Base):
+    """The family-facing text of an activity in another language than its own.
+
+    Written by people (the library's data files, or the therapist for a custom activity);
+    never machine translated. Everything else (ages, safety flags, picture) is the
+    activity's own.
+    """
+
+    __tablename__ = "activity_translation"
+    __table_args__ = (UniqueConstraint("activity_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    materials: Mapped[list[str]] = mapped_column(JSON, default=list)
+    easier: Mapped[str] = mapped_column(Text, default="")
+    harder: Mapped[str] = mapped_column(Text, default="")
+    default_dose: Mapped[str] = mapped_column(String(120), default="")
+    stop_if: Mapped[list[str]] = mapped_column(JSON, default=list)
+    safety_notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    classroom_summary: Mapped[str] = mapped_column(Text, default="")
+    classroom_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
 
 class Assignment(Base):
     """An activity prescribed to a child.

@@ -43,12 +43,12 @@ def _check_new_account(
 ) -> None:
     errors: dict[str, str] = {}
     if not name.strip():
-        errors["name"] = "Enter your name."
+        errors["name"] = gettext("Enter your name.")
     if problem := validation.email_problem(email):
         errors["email"] = problem
     elif find_user_by_email(session, email) is not None:
         # Said in the same words whether or not the address exists elsewhere.
-        errors["email"] = (
+        errors["email"] = gettext(
             "This email cannot be used for a new account. If you already have one, log in."
         )
     problem = passwords.password_problem(password, email=email, name=name)
@@ -60,13 +60,16 @@ def _check_new_account(
         raise ValidationFailed(errors)
 
 
-def create_user(session: Session, *, email: str, name: str, password: str, timezone: str) -> User:
+def create_user(
+    session: Session, *, email: str, name: str, password: str, timezone: str, locale: str = "en"
+) -> User:
     _check_new_account(session, email=email, name=name, password=password, timezone=timezone)
     user = User(
         email=normalize_email(email),
         name=name.strip(),
         password_hash=passwords.hash_password(password),
         timezone=timezone,
+        locale=locale,
     )
     session.add(user)
     session.flush()
@@ -85,7 +88,9 @@ def sign_up_therapist(
 ) -> User:
     """Create an organization and its first therapist, who becomes its admin."""
     if not org_name.strip():
-        raise ValidationFailed({"org_name": "Enter the name of your clinic or school team."})
+        raise ValidationFailed(
+            {"org_name": gettext("Enter the name of your clinic or school team.")}
+        )
     user = create_user(session, email=email, name=name, password=password, timezone=timezone)
     org = Organization(name=org_name.strip(), timezone=timezone)
     session.add(org)

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -93,11 +93,11 @@ def record_barrier(
     note = note.strip()
     errors: dict[str, str] = {}
     if reason is not None and reason not in REASONS:
-        errors["reason"] = "Choose one of the options."
+        errors["reason"] = gettext("Choose one of the options.")
     if len(note) > 500:
-        errors["note"] = "Use at most 500 characters."
+        errors["note"] = gettext("Use at most %(num)d characters.", num=500)
     if reason == BarrierReason.OTHER and not note:
-        errors["note"] = "Tell us briefly what got in the way."
+        errors["note"] = gettext("Tell us briefly what got in the way.")
     if errors:
         raise ValidationFailed(errors)
     flags = adherence.adherence_flags_on(session, child_id, today)

@@ -1,7 +1,9 @@
 """Children and their care teams."""
 
+import re
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +13,8 @@ from homeprogram.services.audit import Actor
 from homeprogram.services.errors import ValidationFailed
 from homeprogram.services.validation import timezone_problem
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
+
 MAX_AGE_YEARS = 21
 
 
@@ -19,17 +23,19 @@ def _validate_child(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not display_name.strip():
-        errors["display_name"] = "Enter a first name or nickname."
+        errors["display_name"] = gettext("Enter a first name or nickname.")
     elif len(display_name.strip()) > 60:
-        errors["display_name"] = "Use at most 60 characters."
+        errors["display_name"] = gettext("Use at most %(num)d characters.", num=60)
     if birth_month is None or not 1 <= birth_month <= 12:
-        errors["birth_month"] = "Choose the month of birth."
+        errors["birth_month"] = gettext("Choose the month of birth.")
     if birth_year is None or not today.year - MAX_AGE_YEARS <= birth_year <= today.year:
-        errors["birth_year"] = (
-            f"Enter a year between {today.year - MAX_AGE_YEARS} and {today.year}."
+        errors["birth_year"] = gettext(
+            "Enter a year between %(first)d and %(last)d.",
+            first=today.year - MAX_AGE_YEARS,
+            last=today.year,
         )
     elif birth_month and (birth_year, birth_month) > (today.year, today.month):
-        errors["birth_month"] = "The birth month cannot be in the future."
+        errors["birth_month"] = gettext("The birth month cannot be in the future.")
     if problem := timezone_problem(timezone):
         errors["timezone"] = problem
     return errors
@@ -46,8 +52,10 @@ def create_child(
     birth_month: int | None,
     timezone: str,
     today: date,
+    family_language: str | None = None,
 ) -> Child:
     errors = _validate_child(display_name, birth_year, birth_month, timezone, today)
+    errors.update(_validate_language(family_language))
     if errors:
         raise ValidationFailed(errors)
     assert birth_year is not None and birth_month is not None
@@ -57,6 +65,7 @@ def create_child(
         birth_year=birth_year,
         birth_month=birth_month,
         timezone=timezone,
+        family_language=family_language,
     )
     session.add(child)
     session.flush()
@@ -77,8 +86,10 @@ def update_child(
     birth_month: int | None,
     timezone: str,
     today: date,
+    family_language: str | None = None,
 ) -> Child:
     errors = _validate_child(display_name, birth_year, birth_month, timezone, today)
+    errors.update(_validate_language(family_language))
     if errors:
         raise ValidationFailed(errors)
     new = {
@@ -86,6 +97,7 @@ def update_child(
         "birth_year": birth_year,
         "birth_month": birth_month,
         "timezone": timezone,
+        "family_language": family_language,
     }
     changed = [field for field, value in new.items() if getattr(child, field) != value]
     for field in changed:
@@ -101,6 +113,13 @@ def update_child(
             fields=changed,
         )
     return child
+
+
+def _validate_language(code: str | None) -> dict[str, str]:
+    """The family's language: a language code (the page offers the configured ones)."""
+    if code is None or LANGUAGE_CODE.fullmatch(code):
+        return {}
+    return {"family_language": gettext("Choose one of the languages.")}
 
 
 def caseload(session: Session, user_id: int, organization_id: int, query: str = "") -> list[Child]:

@@ -7,6 +7,7 @@ whose setting is classroom or both, in force on the day. Nothing about home.
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -119,9 +120,9 @@ def mark_used(
     """Mark a strategy used today (or change today's note); one mark per teacher and day."""
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise ValidationFailed({"note": f"Use at most {NOTE_MAX} characters."})
+        raise ValidationFailed({"note": gettext("Use at most %(num)d characters.", num=NOTE_MAX)})
     if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in note):
-        raise ValidationFailed({"note": "Remove the control characters."})
+        raise ValidationFailed({"note": gettext("Remove the control characters.")})
     day = today_for(child, now)
     assignment = _classroom_assignment(session, child, assignment_id, day)
     use = session.scalar(

@@ -1,4 +1,5 @@
-"""Demo data: a clinic, a therapist, two caregivers, a teacher and three children. Seeded once."""
+"""Demo data: a clinic, a therapist, three caregivers (one reading Spanish), a teacher and
+three children. Seeded once."""
 
 import random
 import uuid
@@ -36,6 +37,7 @@ LOGINS = [
     ("caregiver", "parent.alvarez@demo.homeprogram.test", "demo-caregiver-2026"),
     ("caregiver", "grandpa.okafor@demo.homeprogram.test", "demo-caregiver-2026"),
     ("teacher", "teacher@demo.homeprogram.test", "demo-teacher-2026"),
+    ("caregiver (Spanish)", "abuela.rosa@demo.homeprogram.test", "demo-caregiver-2026"),
 ]
 
 _NAMES = {
@@ -43,7 +45,11 @@ _NAMES = {
     "parent.alvarez@demo.homeprogram.test": "Maria Alvarez",
     "grandpa.okafor@demo.homeprogram.test": "Samuel Okafor",
     "teacher@demo.homeprogram.test": "Ms. Rivera",
+    "abuela.rosa@demo.homeprogram.test": "Rosa Alvarez",
 }
+# Sam's and Lucia's grandmother reads the app in Spanish; Lucia's family language is Spanish.
+_SPANISH = "abuela.rosa@demo.homeprogram.test"
+_FAMILY_LANGUAGE = {"Lucia": "es"}
 
 # (display name, birth year offset from this year, month, caregiver email, teacher?)
 _CHILDREN = [
@@ -90,6 +96,7 @@ def seed(session: Session, *, today: date) -> bool:
             name=_NAMES[email],
             password_hash=passwords.hash_password(password),
             timezone=TIMEZONE,
+            locale="es" if email == _SPANISH else "en",
         )
         session.add(users[email])
     session.flush()
@@ -103,10 +110,13 @@ def seed(session: Session, *, today: date) -> bool:
             birth_year=today.year - age,
             birth_month=month,
             timezone=TIMEZONE,
+            family_language=_FAMILY_LANGUAGE.get(name),
         )
         session.add(child)
         session.flush()
         members = [(therapist, CareRole.THERAPIST), (users[caregiver_email], CareRole.CAREGIVER)]
+        if caregiver_email == "parent.alvarez@demo.homeprogram.test":
+            members.append((users[_SPANISH], CareRole.CAREGIVER))
         if in_class:
             members.append((teacher, CareRole.TEACHER))
         for user, role in members:

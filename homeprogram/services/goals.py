@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -26,11 +26,17 @@ GAS_WORDS = {
 MAX_VALUE = 1e9
 
 
+def N_(text: str) -> str:
+    """Marks a word for the catalog and returns it unchanged: ``Progress.trend`` stays the
+    English key, which pages translate when they show it (``_(gp.trend)``)."""
+    return text
+
+
 def _number(errors: dict[str, str], name: str, value: float | None) -> None:
     if value is None:
-        errors[name] = "Enter a number."
+        errors[name] = gettext("Enter a number.")
     elif not math.isfinite(value) or abs(value) > MAX_VALUE:
-        errors[name] = "Enter a smaller number."
+        errors[name] = gettext("Enter a smaller number.")
 
 
 def _validate(
@@ -44,21 +50,21 @@ def _validate(
 ) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not statement.strip():
-        errors["statement"] = "Describe the goal in a sentence."
+        errors["statement"] = gettext("Describe the goal in a sentence.")
     elif len(statement) > 2000:
-        errors["statement"] = "Use at most 2000 characters."
+        errors["statement"] = gettext("Use at most %(num)d characters.", num=2000)
     if not measure.strip():
-        errors["measure"] = "Say what is measured, e.g. “buttons done in 2 minutes”."
+        errors["measure"] = gettext("Say what is measured, e.g. “buttons done in 2 minutes”.")
     elif len(measure) > 120:
-        errors["measure"] = "Use at most 120 characters."
+        errors["measure"] = gettext("Use at most %(num)d characters.", num=120)
     if len(unit) > 30:
-        errors["unit"] = "Use at most 30 characters."
+        errors["unit"] = gettext("Use at most %(num)d characters.", num=30)
     _number(errors, "baseline", baseline)
     _number(errors, "target", target)
     if "baseline" not in errors and "target" not in errors and baseline == target:
-        errors["target"] = "The target must differ from the baseline."
+        errors["target"] = gettext("The target must differ from the baseline.")
     if target_date is not None and target_date < today:
-        errors["target_date"] = "The target date cannot be in the past."
+        errors["target_date"] = gettext("The target date cannot be in the past.")
     return errors
 
 
@@ -73,7 +79,9 @@ def _linked(session: Session, child_id: int, assignment_ids: Sequence[int]) -> l
         )
     )
     if len(found) != len(set(assignment_ids)):
-        raise ValidationFailed({"assignment_ids": "Choose activities of this child's program."})
+        raise ValidationFailed(
+            {"assignment_ids": gettext("Choose activities of this child's program.")}
+        )
     return found
 
 
@@ -165,7 +173,7 @@ def archive_goal(session: Session, actor: Actor, goal: Goal) -> None:
 
 def rate_gas(session: Session, actor: Actor, goal: Goal, level: int | None) -> Goal:
     if level is None or level not in GAS_LEVELS:
-        raise ValidationFailed({"gas_level": "Choose a level from -2 to +2."})
+        raise ValidationFailed({"gas_level": gettext("Choose a level from -2 to +2.")})
     goal.gas_level = level
     goal.gas_rated_at = utcnow()
     audit.record(
@@ -193,11 +201,11 @@ def add_measurement(
     errors: dict[str, str] = {}
     _number(errors, "value", value)
     if measured_on is None:
-        errors["measured_on"] = "Enter the date of the measurement."
+        errors["measured_on"] = gettext("Enter the date of the measurement.")
     elif measured_on > today:
-        errors["measured_on"] = "The date cannot be in the future."
+        errors["measured_on"] = gettext("The date cannot be in the future.")
     if len(note) > 1000:
-        errors["note"] = "Use at most 1000 characters."
+        errors["note"] = gettext("Use at most %(num)d characters.", num=1000)
     if errors:
         raise ValidationFailed(errors)
     assert value is not None and measured_on is not None
@@ -257,9 +265,9 @@ def progress(goal: Goal, until: date | None = None) -> Progress:
     span = goal.target - goal.baseline
     fraction = None if latest is None or span == 0 else (latest.value - goal.baseline) / span
     if len(ms) < 2:
-        trend = "not enough data"
+        trend = N_("not enough data")
     else:
         # Compare the last measurement with the one before, in the goal's direction.
         delta = (ms[-1].value - ms[-2].value) * (1 if span > 0 else -1)
-        trend = "improving" if delta > 0 else "worse" if delta < 0 else "steady"
+        trend = N_("improving") if delta > 0 else N_("worse") if delta < 0 else N_("steady")
     return Progress(latest=latest, fraction=fraction, trend=trend)

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,14 +30,18 @@ def create_invite(
     child_id: int | None,
     label: str = "",
     valid_for: timedelta,
+    language: str | None = None,
 ) -> tuple[Invite, str]:
-    """Create an invite and return it with the plain token (shown once, never stored)."""
+    """Create an invite and return it with the plain token (shown once, never stored).
+
+    ``language``: the page opens in it (the child's family language), unless the visitor
+    chose another."""
     if child_id is None and role != OrgRole.THERAPIST:
-        raise ValidationFailed({"role": "Staff invites are for therapists."})
+        raise ValidationFailed({"role": gettext("Staff invites are for therapists.")})
     if child_id is not None and role not in CHILD_INVITE_ROLES:
-        raise ValidationFailed({"role": "Choose caregiver, teacher or therapist."})
+        raise ValidationFailed({"role": gettext("Choose caregiver, teacher or therapist.")})
     if len(label) > 120:
-        raise ValidationFailed({"label": "Use at most 120 characters."})
+        raise ValidationFailed({"label": gettext("Use at most %(num)d characters.", num=120)})
     token = secrets.token_urlsafe(32)
     invite = Invite(
         token_hash=hash_token(token),
@@ -44,6 +49,7 @@ def create_invite(
         child_id=child_id,
         role=role,
         label=label.strip() or None,
+        language=language,
         created_by_id=actor.user_id,
         expires_at=utcnow() + valid_for,
     )
@@ -108,7 +114,7 @@ def _attach(session: Session, invite: Invite, user: User) -> None:
         existing = session.scalar(select(OrgMembership).where(OrgMembership.user_id == user.id))
         if existing is not None:
             raise ValidationFailed(
-                {"invite": "This account already belongs to an organization's staff."}
+                {"invite": gettext("This account already belongs to an organization's staff.")}
             )
         session.add(
             OrgMembership(
@@ -122,7 +128,7 @@ def _attach(session: Session, invite: Invite, user: User) -> None:
         )
     )
     if member is not None:
-        raise ValidationFailed({"invite": "You are already on this child's care team."})
+        raise ValidationFailed({"invite": gettext("You are already on this child's care team.")})
     if invite.role == CareRole.THERAPIST and not session.scalar(
         select(OrgMembership.id).where(
             OrgMembership.user_id == user.id,
@@ -130,7 +136,9 @@ def _attach(session: Session, invite: Invite, user: User) -> None:
             OrgMembership.active,
         )
     ):
-        raise ValidationFailed({"invite": "Only staff of this organization can join as therapist."})
+        raise ValidationFailed(
+            {"invite": gettext("Only staff of this organization can join as therapist.")}
+        )
     session.add(CareTeamMember(child_id=invite.child_id, user_id=user.id, role=invite.role))
 
 
@@ -144,14 +152,16 @@ def accept_invite(
     name: str = "",
     password: str = "",
     timezone: str = "UTC",
+    locale: str = "en",
 ) -> User:
-    """Use the invite: attach ``user`` or create a new account. Single use, even when raced."""
+    """Use the invite: attach ``user`` or create a new account (reading ``locale``). Single
+    use, even when raced."""
     now = utcnow()
     if invite.status(now) != "open":
-        raise ValidationFailed({"invite": "This invite can no longer be used."})
+        raise ValidationFailed({"invite": gettext("This invite can no longer be used.")})
     if user is None:
         user = accounts.create_user(
-            session, email=email, name=name, password=password, timezone=timezone
+            session, email=email, name=name, password=password, timezone=timezone, locale=locale
         )
     _attach(session, invite, user)
     # Claim the invite with a guarded update so two simultaneous accepts cannot both win.
@@ -161,7 +171,7 @@ def accept_invite(
         .values(used_at=now, used_by_id=user.id)
     ).rowcount
     if claimed != 1:
-        raise ValidationFailed({"invite": "This invite can no longer be used."})
+        raise ValidationFailed({"invite": gettext("This invite can no longer be used.")})
     session.expire(invite)
     audit.record(
         session,

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit, safety
+from homeprogram.services import activity_text, audit, safety
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.services.safety import Safety
@@ -118,46 +119,56 @@ def validate_fields(values: ActivityFields) -> dict[str, str]:
     """Field messages for content that cannot be saved (empty when it is fine)."""
     errors: dict[str, str] = {}
     if not values.title:
-        errors["title"] = "Enter a title."
+        errors["title"] = gettext("Enter a title.")
     elif len(values.title) > 120:
-        errors["title"] = "Use at most 120 characters."
+        errors["title"] = gettext("Use at most %(num)d characters.", num=120)
     if values.focus_area not in {area.value for area in FocusArea}:
-        errors["focus_area"] = "Choose a focus area from the list."
+        errors["focus_area"] = gettext("Choose a focus area from the list.")
     for name in ("age_min", "age_max"):
         age = getattr(values, name)
         if not isinstance(age, int) or not AGE_MIN <= age <= AGE_MAX:
-            errors[name] = f"Enter an age from {AGE_MIN} to {AGE_MAX} years."
+            errors[name] = gettext(
+                "Enter an age from %(low)d to %(high)d years.", low=AGE_MIN, high=AGE_MAX
+            )
     if "age_min" not in errors and "age_max" not in errors and values.age_min > values.age_max:
-        errors["age_max"] = "The oldest age cannot be below the youngest age."
+        errors["age_max"] = gettext("The oldest age cannot be below the youngest age.")
     if len(values.summary) > 400:
-        errors["summary"] = "Use at most 400 characters."
+        errors["summary"] = gettext("Use at most %(num)d characters.", num=400)
     if not values.steps:
-        errors["steps"] = "Write at least one step, one per line."
+        errors["steps"] = gettext("Write at least one step, one per line.")
     elif len(values.steps) > MAX_STEPS:
-        errors["steps"] = f"Use at most {MAX_STEPS} steps; fewer steps are easier to follow."
+        errors["steps"] = gettext(
+            "Use at most %(num)d steps; fewer steps are easier to follow.", num=MAX_STEPS
+        )
     elif any(len(step) > 400 for step in values.steps):
-        errors["steps"] = "Keep each step under 400 characters."
+        errors["steps"] = gettext("Keep each step under %(chars)d characters.", chars=400)
     if len(values.materials) > MAX_MATERIALS or any(len(m) > 120 for m in values.materials):
-        errors["materials"] = f"List at most {MAX_MATERIALS} materials of up to 120 characters."
+        errors["materials"] = gettext(
+            "List at most %(num)d materials of up to %(chars)d characters.",
+            num=MAX_MATERIALS,
+            chars=120,
+        )
     for name in ("easier", "harder"):
         if len(getattr(values, name)) > 600:
-            errors[name] = "Use at most 600 characters."
+            errors[name] = gettext("Use at most %(num)d characters.", num=600)
     if len(values.default_dose) > 120:
-        errors["default_dose"] = "Use at most 120 characters."
+        errors["default_dose"] = gettext("Use at most %(num)d characters.", num=120)
     errors.update(safety.validate(values.safety))
     if len(values.classroom_summary) > 400:
-        errors["classroom_summary"] = "Use at most 400 characters."
+        errors["classroom_summary"] = gettext("Use at most %(num)d characters.", num=400)
     if len(values.classroom_steps) > MAX_STEPS or any(
         len(step) > 400 for step in values.classroom_steps
     ):
-        errors["classroom_steps"] = f"Use at most {MAX_STEPS} steps of up to 400 characters."
+        errors["classroom_steps"] = gettext(
+            "Use at most %(num)d steps of up to %(chars)d characters.", num=MAX_STEPS, chars=400
+        )
     if len(values.rationale) > 1000:
-        errors["rationale"] = "Use at most 1000 characters."
+        errors["rationale"] = gettext("Use at most %(num)d characters.", num=1000)
     if (
         not isinstance(values.default_minutes, int)
         or not 1 <= values.default_minutes <= MAX_MINUTES
     ):
-        errors["default_minutes"] = f"Enter minutes from 1 to {MAX_MINUTES}."
+        errors["default_minutes"] = gettext("Enter minutes from 1 to %(num)d.", num=MAX_MINUTES)
     return errors
 
 
@@ -620,7 +631,8 @@ def _parse_classroom(item: dict[str, Any], fail: Any) -> tuple[str, tuple[str, .
 
 
 def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, int]:
-    """Write the built-in activities to the database; returns (created, updated).
+    """Write the built-in activities (and their translations) to the database; returns the
+    activities (created, updated).
 
     Matched by (slug, language), so running it again changes nothing. A built-in whose
     slug is no longer in the files is archived (counted as updated), never deleted:
@@ -655,6 +667,11 @@ def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, 
             gone.archived_at = now
             updated += 1
     session.flush()
+    # Their versions in other languages, from <directory>/<language>/*.json.
+    try:
+        activity_text.sync_builtin_translations(session, directory or BUILTIN_DIR)
+    except activity_text.TranslationDataError as error:
+        raise LibraryDataError(str(error)) from error
     return created, updated
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -49,7 +50,9 @@ def canonical_client_id(raw: object) -> str:
     try:
         return str(uuid.UUID(str(raw)))
     except ValueError:
-        raise ValidationFailed({"client_id": "Send a UUID chosen by the client."}) from None
+        raise ValidationFailed(
+            {"client_id": gettext("Send a UUID chosen by the client.")}
+        ) from None
 
 
 def _details(measure_name: str | None, values: dict[str, Any]) -> Details:
@@ -58,29 +61,29 @@ def _details(measure_name: str | None, values: dict[str, Any]) -> Details:
     if minutes is not None and (
         isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 <= minutes <= MAX_MINUTES
     ):
-        errors["minutes"] = f"Enter whole minutes from 0 to {MAX_MINUTES}."
+        errors["minutes"] = gettext("Enter whole minutes from 0 to %(num)d.", num=MAX_MINUTES)
     response = values.get("response") or None
     if response is not None and response not in RESPONSES:
-        errors["response"] = "Choose easy, just right or hard."
+        errors["response"] = gettext("Choose easy, just right or hard.")
     note = values.get("note")
     if note is not None:
         if not isinstance(note, str):
-            errors["note"] = "The note must be text."
+            errors["note"] = gettext("The note must be text.")
         else:
             note = note.strip() or None
             if note is not None and len(note) > MAX_NOTE:
-                errors["note"] = f"Keep the note under {MAX_NOTE} characters."
+                errors["note"] = gettext("Keep the note under %(num)d characters.", num=MAX_NOTE)
     measure = values.get("measure_value")
     if measure is not None:
         if measure_name is None:
-            errors["measure_value"] = "This activity has no measure."
+            errors["measure_value"] = gettext("This activity has no measure.")
         elif (
             isinstance(measure, bool)
             or not isinstance(measure, int | float)
             or not math.isfinite(measure)
             or abs(measure) > MAX_MEASURE
         ):
-            errors["measure_value"] = "Enter a number."
+            errors["measure_value"] = gettext("Enter a number.")
         else:
             measure = float(measure)
     if errors:
@@ -90,11 +93,13 @@ def _details(measure_name: str | None, values: dict[str, Any]) -> Details:
 
 def _check_time(occurred_at: datetime, now: datetime) -> None:
     if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
-        raise ValidationFailed({"occurred_at": "Give the time with its UTC offset."})
+        raise ValidationFailed({"occurred_at": gettext("Give the time with its UTC offset.")})
     if occurred_at > now + FUTURE_SLACK:
-        raise ValidationFailed({"occurred_at": "This time is in the future."})
+        raise ValidationFailed({"occurred_at": gettext("This time is in the future.")})
     if occurred_at < now - MAX_AGE:
-        raise ValidationFailed({"occurred_at": "Sessions older than 60 days cannot be logged."})
+        raise ValidationFailed(
+            {"occurred_at": gettext("Sessions older than %(num)d days cannot be logged.", num=60)}
+        )
 
 
 # What a log needs of its assignment and child, and the user's roles for the child: one
@@ -206,12 +211,14 @@ def record_log(
     )
     day = schedule.local_date(occurred_at, target.timezone)
     if day < target.start_date:
-        raise ValidationFailed({"occurred_at": "This activity was not assigned yet on that day."})
+        raise ValidationFailed(
+            {"occurred_at": gettext("This activity was not assigned yet on that day.")}
+        )
     version = _in_force_version(session, target, day)
 
     def repeat_of(existing: CompletionLog) -> tuple[CompletionLog, bool]:
         if not _same_content(existing, user_id, version.id, occurred_at, details):
-            raise Conflict("This client_id was already used for a different log.")
+            raise Conflict(gettext("This client_id was already used for a different log."))
         return existing, False
 
     values = {
@@ -235,7 +242,7 @@ def record_log(
         # The client_id is taken: a repeat, or another request that stored it first.
         existing = find_by_client_id(session, client_id)
         if existing is None:  # only if the taker was deleted since; say so, store nothing
-            raise Conflict("This client_id was already used for a different log.")
+            raise Conflict(gettext("This client_id was already used for a different log."))
         return repeat_of(existing)
     log_id = won[0][0]
     log = CompletionLog(id=log_id, **values)
@@ -270,7 +277,9 @@ def update_details(
     """Change the optional details of one's own log (only the fields given)."""
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
-        raise ValidationFailed({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise ValidationFailed(
+            {name: gettext("This field cannot be changed.") for name in sorted(unknown)}
+        )
     log = own_log(session, user_id, log_id)
     if log.deleted_at is not None:
         raise NotFound()

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
 
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -185,14 +185,16 @@ def request_by_email(
             session, actor, "password_reset.requested", target_type="user", target_id=user.id
         )
         _, token = issue(session, actor, user=user, kind=SELF)
-        subject = gettext("Choose a new Home Program password")
-        body = gettext(
-            "Someone (we hope you) asked to choose a new password for your Home Program "
-            "account. Open this link within 30 minutes; it works once:\n\n%(link)s\n\n"
-            "Choosing a new password signs you out on every device.\n\n"
-            "If you did not ask for this, ignore this message: your password stays as it is.",
-            link=link_for(token),
-        )
+        with force_locale(user.locale):  # the owner's language, not the asker's browser's
+            subject = gettext("Choose a new Home Program password")
+            body = gettext(
+                "Someone (we hope you) asked to choose a new password for your Home Program "
+                "account. Open this link within 30 minutes; it works once:\n\n%(link)s\n\n"
+                "Choosing a new password signs you out on every device.\n\n"
+                "If you did not ask for this, ignore this message: your password stays as it "
+                "is.",
+                link=link_for(token),
+            )
         to = user.email
     else:
         audit.record(session, actor, "password_reset.requested", target_type="user")

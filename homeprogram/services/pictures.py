@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import BinaryIO
 
+from flask_babel import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from homeprogram.paths import private_folder
@@ -25,11 +26,26 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 STORED_SUFFIX = ".webp"
 _NAME = re.compile(r"^[A-Za-z0-9_-]{22}\.webp$")
 
-NOT_A_PICTURE = "This file is not a JPEG, PNG or WebP picture."
-TOO_LARGE = "The picture is larger than 5 MB. Choose a smaller one."
-TOO_MANY_PIXELS = "The picture is too large (too many pixels). Choose a smaller one."
-UNREADABLE = "This picture could not be read; it may be damaged."
-EMPTY = "Choose a picture to upload."
+
+# The field messages are functions so each is translated for the request that reads it.
+def not_a_picture() -> str:
+    return gettext("This file is not a JPEG, PNG or WebP picture.")
+
+
+def too_large() -> str:
+    return gettext("The picture is larger than 5 MB. Choose a smaller one.")
+
+
+def too_many_pixels() -> str:
+    return gettext("The picture is too large (too many pixels). Choose a smaller one.")
+
+
+def unreadable() -> str:
+    return gettext("This picture could not be read; it may be damaged.")
+
+
+def empty() -> str:
+    return gettext("Choose a picture to upload.")
 
 
 def _fail(message: str) -> ValidationFailed:
@@ -40,9 +56,9 @@ def read_limited(stream: BinaryIO, limit: int = MAX_BYTES) -> bytes:
     """Read at most ``limit`` bytes, failing with a field message beyond that."""
     data = stream.read(limit + 1)
     if len(data) > limit:
-        raise _fail(TOO_LARGE)
+        raise _fail(too_large())
     if not data:
-        raise _fail(EMPTY)
+        raise _fail(empty())
     return data
 
 
@@ -53,7 +69,7 @@ def reencode(data: bytes) -> bytes:
     declared Content-Type.
     """
     if len(data) > MAX_BYTES:
-        raise _fail(TOO_LARGE)
+        raise _fail(too_large())
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; treat it as refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -61,17 +77,17 @@ def reencode(data: bytes) -> bytes:
             with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as probe:
                 width, height = probe.size
                 if width * height > MAX_PIXELS:
-                    raise _fail(TOO_MANY_PIXELS)
+                    raise _fail(too_many_pixels())
                 probe.verify()
             with Image.open(BytesIO(data), formats=ACCEPTED_FORMATS) as image:
                 image.load()
                 return _encode(image)
         except UnidentifiedImageError as error:
-            raise _fail(NOT_A_PICTURE) from error
+            raise _fail(not_a_picture()) from error
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-            raise _fail(TOO_MANY_PIXELS) from error
+            raise _fail(too_many_pixels()) from error
         except (OSError, SyntaxError, ValueError, EOFError) as error:
-            raise _fail(UNREADABLE) from error
+            raise _fail(unreadable()) from error
 
 
 def _encode(image: Image.Image) -> bytes:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
@@ -145,61 +146,71 @@ def validate(p: Prescription, *, earliest_start: date | None) -> dict[str, str]:
     """
     errors: dict[str, str] = {}
     if p.dose_unit not in DOSE_UNITS:
-        errors["dose_unit"] = "Choose repetitions, minutes or a written dose."
+        errors["dose_unit"] = gettext("Choose repetitions, minutes or a written dose.")
     elif p.dose_unit == "text":
         if not p.dose_text.strip():
-            errors["dose_text"] = "Describe the dose, for example “until the jar is empty”."
+            errors["dose_text"] = gettext(
+                "Describe the dose, for example “until the jar is empty”."
+            )
         elif len(p.dose_text.strip()) > 120:
-            errors["dose_text"] = "Use at most 120 characters."
+            errors["dose_text"] = gettext("Use at most %(num)d characters.", num=120)
     else:
         limit = MAX_REPS if p.dose_unit == "reps" else MAX_MINUTES
         if p.dose_amount is None:
-            errors["dose_amount"] = "Enter how many."
+            errors["dose_amount"] = gettext("Enter how many.")
         elif not 1 <= p.dose_amount <= limit:
-            errors["dose_amount"] = f"Enter a number from 1 to {limit}."
+            errors["dose_amount"] = gettext("Enter a number from 1 to %(num)d.", num=limit)
     if p.minutes_per_session is None:
-        errors["minutes_per_session"] = "Enter the minutes one session takes."
+        errors["minutes_per_session"] = gettext("Enter the minutes one session takes.")
     elif not 1 <= p.minutes_per_session <= MAX_MINUTES:
-        errors["minutes_per_session"] = f"Enter a number of minutes from 1 to {MAX_MINUTES}."
+        errors["minutes_per_session"] = gettext(
+            "Enter a number of minutes from 1 to %(num)d.", num=MAX_MINUTES
+        )
     if not p.days_of_week:
-        errors["days_of_week"] = "Choose at least one day."
+        errors["days_of_week"] = gettext("Choose at least one day.")
     elif any(not isinstance(d, int) or not 0 <= d <= 6 for d in p.days_of_week):
-        errors["days_of_week"] = "Choose days from Monday to Sunday."
+        errors["days_of_week"] = gettext("Choose days from Monday to Sunday.")
     if p.times_per_day is None or not 1 <= p.times_per_day <= MAX_TIMES_PER_DAY:
-        errors["times_per_day"] = f"Enter a number from 1 to {MAX_TIMES_PER_DAY}."
+        errors["times_per_day"] = gettext(
+            "Enter a number from 1 to %(num)d.", num=MAX_TIMES_PER_DAY
+        )
     if earliest_start is not None:
         if p.start_date is None:
-            errors["start_date"] = "Choose the first day."
+            errors["start_date"] = gettext("Choose the first day.")
         elif p.start_date < earliest_start:
-            errors["start_date"] = "Start today or later: past days cannot be planned."
+            errors["start_date"] = gettext("Start today or later: past days cannot be planned.")
         elif p.start_date > earliest_start + timedelta(days=366):
-            errors["start_date"] = "Start within the next year."
+            errors["start_date"] = gettext("Start within the next year.")
     if p.end_date is not None and p.start_date is not None and p.end_date < p.start_date:
-        errors["end_date"] = "The end date must be on or after the start date."
+        errors["end_date"] = gettext("The end date must be on or after the start date.")
     if p.setting not in {s.value for s in Setting}:
-        errors["setting"] = "Choose home, classroom or both."
+        errors["setting"] = gettext("Choose home, classroom or both.")
     if len(p.anchor.strip()) > 60:
-        errors["anchor"] = "Use at most 60 characters."
+        errors["anchor"] = gettext("Use at most %(num)d characters.", num=60)
     if len(p.caregiver_note.strip()) > MAX_NOTE:
-        errors["caregiver_note"] = f"Use at most {MAX_NOTE} characters."
+        errors["caregiver_note"] = gettext("Use at most %(num)d characters.", num=MAX_NOTE)
     if len(p.measure_name.strip()) > 80:
-        errors["measure_name"] = "Use at most 80 characters."
+        errors["measure_name"] = gettext("Use at most %(num)d characters.", num=80)
     if len(p.measure_unit.strip()) > 30:
-        errors["measure_unit"] = "Use at most 30 characters."
+        errors["measure_unit"] = gettext("Use at most %(num)d characters.", num=30)
     elif p.measure_unit.strip() and not p.measure_name.strip():
-        errors["measure_name"] = "Name the measure, or leave its unit empty."
+        errors["measure_name"] = gettext("Name the measure, or leave its unit empty.")
     return errors
 
 
 def _usable_activity(session: Session, child: Child, activity_id: int | None) -> Activity:
     if activity_id is None:
-        raise ValidationFailed({"activity_id": "Choose an activity from the library."})
+        raise ValidationFailed({"activity_id": gettext("Choose an activity from the library.")})
     try:
         activity = library.get_visible(session, child.organization_id, activity_id)
     except NotFound:
-        raise ValidationFailed({"activity_id": "Choose an activity from the library."}) from None
+        raise ValidationFailed(
+            {"activity_id": gettext("Choose an activity from the library.")}
+        ) from None
     if activity.archived_at is not None:
-        raise ValidationFailed({"activity_id": "This activity is archived; choose another."})
+        raise ValidationFailed(
+            {"activity_id": gettext("This activity is archived; choose another.")}
+        )
     return activity
 
 
@@ -227,7 +238,7 @@ def create_assignment(
     else:
         warnings = safety.warnings_for(activity, child, today)
         if warnings_confirmed is False and warnings:
-            errors["confirm_suitability"] = (
+            errors["confirm_suitability"] = gettext(
                 "Read the warning about this child's age, then tick the box to add it anyway."
             )
     if errors:
@@ -275,9 +286,11 @@ def _has_successor(session: Session, assignment: Assignment) -> bool:
 
 def _require_newest(session: Session, assignment: Assignment, today: date) -> None:
     if _has_successor(session, assignment):
-        raise ValidationFailed({"form": "This is an earlier version; change the current one."})
+        raise ValidationFailed(
+            {"form": gettext("This is an earlier version; change the current one.")}
+        )
     if assignment.end_date is not None and assignment.end_date < today:
-        raise ValidationFailed({"form": "This activity has ended; add it again instead."})
+        raise ValidationFailed({"form": gettext("This activity has ended; add it again instead.")})
 
 
 def change_assignment(
@@ -298,13 +311,13 @@ def change_assignment(
     prescription.start_date = max(effective, assignment.start_date)
     errors = validate(prescription, earliest_start=None)
     if effective < today:
-        errors["effective_date"] = "A change takes effect today or later."
+        errors["effective_date"] = gettext("A change takes effect today or later.")
     elif effective > today + timedelta(days=366):
-        errors["effective_date"] = "Choose a day within the next year."
+        errors["effective_date"] = gettext("Choose a day within the next year.")
     elif assignment.end_date is not None and effective > assignment.end_date:
-        errors["effective_date"] = "The activity ends before that day."
+        errors["effective_date"] = gettext("The activity ends before that day.")
     if prescription.end_date is not None and prescription.end_date < today - timedelta(days=1):
-        errors.setdefault("end_date", "The end date cannot be before yesterday.")
+        errors.setdefault("end_date", gettext("The end date cannot be before yesterday."))
     if errors:
         raise ValidationFailed(errors)
 
@@ -379,11 +392,11 @@ def pause_assignment(
 ) -> AssignmentPause:
     _require_newest(session, assignment, today)
     if from_day < today:
-        raise ValidationFailed({"from_date": "A pause starts today or later."})
+        raise ValidationFailed({"from_date": gettext("A pause starts today or later.")})
     if assignment.end_date is not None and from_day > assignment.end_date:
-        raise ValidationFailed({"from_date": "The activity ends before that day."})
+        raise ValidationFailed({"from_date": gettext("The activity ends before that day.")})
     if any(p.end_date is None or p.end_date >= from_day for p in assignment.pauses):
-        raise ValidationFailed({"from_date": "The activity is already paused then."})
+        raise ValidationFailed({"from_date": gettext("The activity is already paused then.")})
     pause = AssignmentPause(start_date=max(from_day, assignment.start_date))
     assignment.pauses.append(pause)
     session.flush()
@@ -410,9 +423,9 @@ def resume_assignment(
     _require_newest(session, assignment, today)
     pause = open_pause(assignment)
     if pause is None:
-        raise ValidationFailed({"form": "The activity is not paused."})
+        raise ValidationFailed({"form": gettext("The activity is not paused.")})
     if on < today:
-        raise ValidationFailed({"form": "Resume today or later."})
+        raise ValidationFailed({"form": gettext("Resume today or later.")})
     if on <= pause.start_date:
         assignment.pauses.remove(pause)  # it would cover no day
     else:
@@ -434,7 +447,7 @@ def end_assignment(
     """End after ``last_day`` (inclusive); an assignment not started yet is removed (None)."""
     _require_newest(session, assignment, today)
     if last_day < today - timedelta(days=1):
-        raise ValidationFailed({"last_day": "The last day cannot be before yesterday."})
+        raise ValidationFailed({"last_day": gettext("The last day cannot be before yesterday.")})
     removed = assignment.start_date > last_day and not _has_logs(session, assignment)
     audit.record(
         session,
@@ -762,9 +775,11 @@ def caseload_stats(
 def create_note(session: Session, actor: Actor, child_id: int, body: str) -> CoachingNote:
     body = body.strip()
     if not body:
-        raise ValidationFailed({"body": "Write a short note for the family."})
+        raise ValidationFailed({"body": gettext("Write a short note for the family.")})
     if len(body) > MAX_COACHING_NOTE:
-        raise ValidationFailed({"body": f"Keep it short: at most {MAX_COACHING_NOTE} characters."})
+        raise ValidationFailed(
+            {"body": gettext("Keep it short: at most %(num)d characters.", num=MAX_COACHING_NOTE)}
+        )
     note = CoachingNote(child_id=child_id, author_id=actor.user_id, body=body)
     session.add(note)
     session.flush()

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import gettext
 from pywebpush import WebPushException, webpush
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -231,19 +232,21 @@ def validate_subscription(
     """
     policy = policy or EndpointPolicy(allow_insecure=allow_insecure)
     if not isinstance(data, dict):
-        raise ValidationFailed({"subscription": "The subscription is missing."})
+        raise ValidationFailed({"subscription": gettext("The subscription is missing.")})
     endpoint = data.get("endpoint")
     keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
     p256dh, auth = keys.get("p256dh"), keys.get("auth")
     errors: dict[str, str] = {}
     if policy.refusal(endpoint) is not None:
-        errors["endpoint"] = "The push endpoint must be an https URL of a browser's push service."
+        errors["endpoint"] = gettext(
+            "The push endpoint must be an https URL of a browser's push service."
+        )
     point = _b64url_bytes(p256dh) if isinstance(p256dh, str) else None
     if point is None or len(point) != 65 or point[0] != 4:
-        errors["p256dh"] = "The subscription's public key is not a P-256 point."
+        errors["p256dh"] = gettext("The subscription's public key is not a P-256 point.")
     secret = _b64url_bytes(auth) if isinstance(auth, str) else None
     if secret is None or len(secret) != 16:
-        errors["auth"] = "The subscription's auth secret must be 16 bytes."
+        errors["auth"] = gettext("The subscription's auth secret must be 16 bytes.")
     if errors:
         raise ValidationFailed(errors)
     return endpoint, p256dh.rstrip("="), auth.rstrip("=")
@@ -262,7 +265,7 @@ def save_subscription(
     endpoint, p256dh, auth = validate_subscription(
         data, allow_insecure=allow_insecure, policy=policy
     )
-    name = " ".join((device_name or "").split())[:80] or "This device"
+    name = " ".join((device_name or "").split())[:80] or gettext("This device")
     sub = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
     if sub is None:
         sub = PushSubscription(endpoint=endpoint, user_id=user_id)

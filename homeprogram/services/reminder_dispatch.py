@@ -94,6 +94,7 @@ class Claimed:
     due_at: datetime
     activities: int
     taken_over: bool  # claimed before: a lease that ran out (or put back by Retry-After)
+    language: str = reminders.DEFAULT_LANGUAGE  # the recipient's
 
     def reminder(self) -> reminders.DueReminder:
         return reminders.DueReminder(
@@ -104,6 +105,7 @@ class Claimed:
             self.slot,
             self.due_at,
             self.activities,
+            self.language,
         )
 
 
@@ -289,6 +291,7 @@ def claim_batch(
             select(Child.id, Child.display_name).where(Child.id.in_({r.child_id for r in rows}))
         ).all()
     )
+    languages = reminders.languages_of(session, {r.user_id for r in rows})
     return [
         Claimed(
             r.id,
@@ -300,6 +303,7 @@ def claim_batch(
             r.due_at,
             r.activities,
             r.attempts > 1,
+            languages.get(r.user_id, reminders.DEFAULT_LANGUAGE),
         )
         for r in rows
     ]

@@ -10,6 +10,7 @@ process (``reminder_dispatch``), whatever the number of them.
 """
 
 import asyncio
+import contextvars
 import logging
 import re
 from collections import defaultdict
@@ -20,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext, ngettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -41,6 +42,9 @@ from homeprogram.services import claims, jobs, push
 from homeprogram.services.audit import Actor, record
 from homeprogram.services.errors import ValidationFailed
 from homeprogram.services.schedule import expected_sessions
+
+# Written to people whose language is not known (and the catalogs' source language).
+DEFAULT_LANGUAGE = "en"
 
 if TYPE_CHECKING:
     from homeprogram.services.push_async import AsyncPushSender
@@ -225,13 +229,31 @@ class DueReminder:
     slot: str
     due_at: datetime
     activities: int  # activities with sessions still to do that day
+    language: str = DEFAULT_LANGUAGE  # the recipient's: the notification is written in it
 
     @property
     def key(self) -> tuple[int, int, date, str]:
         return (self.user_id, self.child_id, self.local_date, self.slot)
 
     def message(self, now: datetime, window: timedelta = CATCH_UP_WINDOW) -> push.PushMessage:
-        """The notification: a first name and a count, nothing about health."""
+        """The notification, in the recipient's language: a first name and a count, nothing
+        about health."""
+        with force_locale(self.language):
+            title, body = self._words()
+        # Still useful until the window closes: a caught-up reminder lives that much less.
+        ttl = max(60, round((self.due_at + window - now).total_seconds()))
+        topic = f"c{self.child_id}-{self.local_date:%Y%m%d}"
+        return push.PushMessage(
+            title=title,
+            body=body,
+            url=today_path(self.child_id),
+            ttl=ttl,
+            urgency="low" if self.slot == NUDGE_SLOT else "normal",
+            topic=topic,
+            tag=topic,
+        )
+
+    def _words(self) -> tuple[str, str]:
         if self.slot == NUDGE_SLOT:
             title = gettext("A new day")
             body = ngettext(
@@ -248,18 +270,7 @@ class DueReminder:
                 self.activities,
                 name=self.child_name,
             )
-        # Still useful until the window closes: a caught-up reminder lives that much less.
-        ttl = max(60, round((self.due_at + window - now).total_seconds()))
-        topic = f"c{self.child_id}-{self.local_date:%Y%m%d}"
-        return push.PushMessage(
-            title=title,
-            body=body,
-            url=today_path(self.child_id),
-            ttl=ttl,
-            urgency="low" if self.slot == NUDGE_SLOT else "normal",
-            topic=topic,
-            tag=topic,
-        )
+        return title, body
 
 
 @dataclass(frozen=True)
@@ -438,6 +449,7 @@ def find_due(
         (s.child.id, s.local_date - timedelta(days=1)) for s in slots if s.slot == NUDGE_SLOT
     }
     progress = _progress(session, child_days)
+    locales = languages_of(session, {s.plan.user_id for s in slots})
     due = []
     for s in slots:
         today = progress.get((s.child.id, s.local_date))
@@ -456,9 +468,19 @@ def find_due(
                 slot=s.slot,
                 due_at=s.due_at,
                 activities=today.remaining_activities,
+                language=locales.get(s.plan.user_id, DEFAULT_LANGUAGE),
             )
         )
     return due
+
+
+def languages_of(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """Each user's language, for what is written to them."""
+    if not user_ids:
+        return {}
+    return dict(
+        session.execute(select(User.id, User.locale).where(User.id.in_(sorted(user_ids)))).all()
+    )
 
 
 def claim_due(session: Session, due: list[DueReminder], now: datetime) -> dict[int, DueReminder]:
@@ -492,8 +514,11 @@ def run_to_end(work: Coroutine[Any, Any, _T]) -> _T:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(work)
+    # The caller's context goes along: the app (and so the catalogs the messages are
+    # written from) lives in context variables.
+    context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminders") as pool:
-        return pool.submit(asyncio.run, work).result()
+        return pool.submit(context.run, asyncio.run, work).result()
 
 
 def run_due_reminders(

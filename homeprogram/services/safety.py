@@ -12,6 +12,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
+
 from homeprogram.models import Activity, Child
 from homeprogram.models.programs import Supervision
 
@@ -78,11 +80,15 @@ def validate(safety: Safety) -> dict[str, str]:
     """Field messages (keys: supervision, stop_if, safety_notes) for safety not to save."""
     errors: dict[str, str] = {}
     if safety.supervision not in SUPERVISION_LEVELS:
-        errors["supervision"] = "Choose how close an adult stays from the list."
+        errors["supervision"] = gettext("Choose how close an adult stays from the list.")
     for name, key in (("stop_if", "stop_if"), ("notes", "safety_notes")):
         lines = getattr(safety, name)
         if len(lines) > MAX_LINES or any(len(line) > MAX_LINE for line in lines):
-            errors[key] = f"Write at most {MAX_LINES} lines of up to {MAX_LINE} characters."
+            errors[key] = gettext(
+                "Write at most %(num)d lines of up to %(chars)d characters.",
+                num=MAX_LINES,
+                chars=MAX_LINE,
+            )
     return errors
 
 

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext, ngettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
@@ -229,10 +229,12 @@ def _figures(
 
 
 def _summary_for(
-    session: Session, children: list[Child], start: date, now: datetime
+    session: Session, user: User, children: list[Child], start: date, now: datetime
 ) -> tuple[str, str]:
+    """The summary in the therapist's language."""
     week, overviews = _figures(session, children, now, start)
-    return summary_text(children, week, overviews, start)
+    with force_locale(user.locale):
+        return summary_text(children, week, overviews, start)
 
 
 def run_weekly_summaries(
@@ -268,7 +270,7 @@ def run_weekly_summaries(
             user.id: (user, *text)
             for (user, _, _), text in jobs.each(
                 due,
-                lambda item: _summary_for(session, item[1], item[2], now),
+                lambda item: _summary_for(session, item[0], item[1], item[2], now),
                 job=SUMMARY_JOB,
                 label=lambda item: f"therapist {item[0].id}",
                 session=session,
@@ -290,6 +292,11 @@ def run_weekly_summaries(
         outgoing = []
         for message_id, user_id, key in won:
             user, title, body = texts[user_id]
+            with force_locale(user.locale):
+                ready, open_it = (
+                    gettext("Your weekly summary is ready"),
+                    gettext("Open your inbox to read it."),
+                )
             outgoing.append(
                 _Outgoing(
                     message_id,
@@ -298,8 +305,8 @@ def run_weekly_summaries(
                     title,
                     body,
                     push.PushMessage(
-                        title=gettext("Your weekly summary is ready"),
-                        body=gettext("Open your inbox to read it."),
+                        title=ready,
+                        body=open_it,
                         url=f"{INBOX_PATH}/{message_id}",
                         ttl=SUMMARY_TTL_SECONDS,
                         urgency="low",
@@ -338,13 +345,14 @@ def run_alerts(transaction: Transaction, sender: Sender | None, now: datetime) -
         messages = []
         for _, child_id, flag, week in won:
             child, overview = children[child_id], overviews[child_id]
-            title = gettext("%(name)s may need attention", name=child.display_name)
-            body = gettext(
-                "%(name)s: %(flag)s. Consider adapting the home program with the family.",
-                name=child.display_name,
-                flag=flag_text(flag, overview),
-            )
             for user in therapists[child_id]:
+                with force_locale(user.locale):  # each therapist reads it in their language
+                    title = gettext("%(name)s may need attention", name=child.display_name)
+                    body = gettext(
+                        "%(name)s: %(flag)s. Consider adapting the home program with the family.",
+                        name=child.display_name,
+                        flag=flag_text(flag, overview),
+                    )
                 message = InboxMessage(
                     user_id=user.id,
                     child_id=child_id,
@@ -364,14 +372,7 @@ def run_alerts(transaction: Transaction, sender: Sender | None, now: datetime) -
                 user.email,
                 message.title,
                 message.body,
-                push.PushMessage(
-                    title=gettext("New caseload alert"),
-                    body=gettext("A child on your caseload may need attention."),
-                    url=f"{INBOX_PATH}/{message.id}",
-                    ttl=ALERT_TTL_SECONDS,
-                    urgency="normal",
-                    topic=f"alert-{message.id}",
-                ),
+                _alert_push(message.id, user.locale),
             )
             for message, user in messages
         ]
@@ -380,6 +381,18 @@ def run_alerts(transaction: Transaction, sender: Sender | None, now: datetime) -
         # Alerts go to the inbox and to devices; email is kept for the weekly summary.
         _deliver(transaction, sender, None, outgoing, subscriptions)
     return len(won)
+
+
+def _alert_push(message_id: int, language: str) -> push.PushMessage:
+    with force_locale(language):
+        return push.PushMessage(
+            title=gettext("New caseload alert"),
+            body=gettext("A child on your caseload may need attention."),
+            url=f"{INBOX_PATH}/{message_id}",
+            ttl=ALERT_TTL_SECONDS,
+            urgency="normal",
+            topic=f"alert-{message_id}",
+        )
 
 
 def run(

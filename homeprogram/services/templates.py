@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -35,9 +36,11 @@ def _clean_name(
 ) -> str:
     name = " ".join(name.split())
     if not name:
-        raise ValidationFailed({"name": "Name the template, for example “Handwriting starter”."})
+        raise ValidationFailed(
+            {"name": gettext("Name the template, for example “Handwriting starter”.")}
+        )
     if len(name) > MAX_NAME:
-        raise ValidationFailed({"name": f"Use at most {MAX_NAME} characters."})
+        raise ValidationFailed({"name": gettext("Use at most %(num)d characters.", num=MAX_NAME)})
     clash = session.scalar(
         select(ProgramTemplate.id).where(
             ProgramTemplate.organization_id == organization_id,
@@ -46,7 +49,9 @@ def _clean_name(
         )
     )
     if clash is not None:
-        raise ValidationFailed({"name": "Your organization already has a template of that name."})
+        raise ValidationFailed(
+            {"name": gettext("Your organization already has a template of that name.")}
+        )
     return name
 
 
@@ -65,7 +70,7 @@ def save_template(
     except ValidationFailed as failed:
         errors.update(failed.errors)
     if not assignments:
-        errors["assignment_ids"] = "Choose at least one activity."
+        errors["assignment_ids"] = gettext("Choose at least one activity.")
     if errors:
         raise ValidationFailed(errors)
     template = ProgramTemplate(
@@ -174,7 +179,9 @@ def apply_template(
     if template.organization_id != child.organization_id:
         raise NotFound()
     if start_date < today:
-        raise ValidationFailed({"start_date": "Start today or later: past days cannot be planned."})
+        raise ValidationFailed(
+            {"start_date": gettext("Start today or later: past days cannot be planned.")}
+        )
     result = Applied(created=[], skipped=[])
     for item in template.items:
         if item.activity.archived_at is not None:

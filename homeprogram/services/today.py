@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from homeprogram.models import (
+    Activity,
     Assignment,
     CareTeamMember,
     Child,
@@ -115,7 +116,9 @@ def home_assignments(session: Session, child_id: int, start: date, end: date) ->
                 or_(Assignment.end_date.is_(None), Assignment.end_date >= start),
             )
             .options(
-                selectinload(Assignment.pauses), joinedload(Assignment.activity, innerjoin=True)
+                selectinload(Assignment.pauses),
+                # With the activity's versions in other languages (a family may read one).
+                joinedload(Assignment.activity, innerjoin=True).selectinload(Activity.translations),
             )
             .order_by(Assignment.id)
         )

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -29,11 +30,13 @@ def create_token(
     """A new token for the user; returns the row and the plain token (never stored)."""
     name = name.strip()
     if not name:
-        raise ValidationFailed({"name": "Give the token a name, e.g. the app that uses it."})
+        raise ValidationFailed(
+            {"name": gettext("Give the token a name, e.g. the app that uses it.")}
+        )
     if len(name) > 80:
-        raise ValidationFailed({"name": "Use at most 80 characters."})
+        raise ValidationFailed({"name": gettext("Use at most %(num)d characters.", num=80)})
     if len(active_tokens(session, user_id)) >= MAX_TOKENS_PER_USER:
-        raise ValidationFailed({"name": "Revoke a token you no longer use first."})
+        raise ValidationFailed({"name": gettext("Revoke a token you no longer use first.")})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user_id, name=name, token_hash=hash_token(plain), prefix=plain[:8])
     session.add(token)

@@ -54,16 +54,18 @@
       (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches);
   }
 
+  // The device's name as its owner reads it on the devices page: product names as they are,
+  // the words around them from the page (data-msg-*, translated).
   function guessName() {
     var ua = navigator.userAgent;
     if (/iPhone/.test(ua)) return "iPhone";
     if (/iPad/.test(ua) || (navigator.platform === "MacIntel" && navigator.maxTouchPoints > 1)) return "iPad";
-    if (/Android/.test(ua)) return /Mobile/.test(ua) ? "Android phone" : "Android tablet";
+    if (/Android/.test(ua)) return /Mobile/.test(ua) ? msg("android-phone") : msg("android-tablet");
     var browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" :
-      /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
+      /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : msg("browser");
     var system = /Windows/.test(ua) ? "Windows" : /Mac OS X/.test(ua) ? "Mac" :
       /CrOS/.test(ua) ? "Chromebook" : /Linux/.test(ua) ? "Linux" : "";
-    return system ? browser + " on " + system : browser;
+    return system ? msg("on-system").replace("{browser}", browser).replace("{system}", system) : browser;
   }
 
   function csrfToken() {

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import Optional, ValidationError
@@ -11,16 +12,16 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    child = SelectField("Child", choices=[], validators=[Optional()], validate_choice=True)
-    user = SelectField("Person", choices=[], validators=[Optional()], validate_choice=True)
-    action = SelectField("Action", choices=[], validators=[Optional()], validate_choice=True)
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    child = SelectField(_l("Child"), choices=[], validators=[Optional()], validate_choice=True)
+    user = SelectField(_l("Person"), choices=[], validators=[Optional()], validate_choice=True)
+    action = SelectField(_l("Action"), choices=[], validators=[Optional()], validate_choice=True)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
     def set_choices(self, choices: dict[str, list[tuple[str, str]]]) -> None:
         for name in ("child", "user", "action"):
-            getattr(self, name).choices = [("", "Any"), *choices[name]]
+            getattr(self, name).choices = [("", _l("Any")), *choices[name]]
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_l("The end date is before the start date."))

@@ -4,6 +4,7 @@ import json
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -17,8 +18,8 @@ from homeprogram.web import actor, child_or_404
 
 class DeleteChildForm(FlaskForm):
     confirm_name = StringField(
-        "Type the child's name to confirm",
-        validators=[DataRequired("Type the name to confirm."), Length(max=60)],
+        _l("Type the child's name to confirm"),
+        validators=[DataRequired(_l("Type the name to confirm.")), Length(max=60)],
     )
 
 
@@ -53,7 +54,7 @@ def delete_child(child_id: int):
     s = db.session
     if not form.validate_on_submit() or form.confirm_name.data.strip() != grant.child.display_name:
         if not form.confirm_name.errors:
-            form.confirm_name.errors = ["The name does not match."]
+            form.confirm_name.errors = [_l("The name does not match.")]
         page = render_template("admin/child_data.html", child=grant.child, form=form)
         return page, 400
     name = grant.child.display_name

@@ -17,10 +17,10 @@ from homeprogram.blueprints.api.openapi import build_document
 from homeprogram.blueprints.api.serialize import child_json, day_json, log_json, week_json
 from homeprogram.extensions import db
 from homeprogram.inputs import (
-    DATE_MESSAGE,
     FIRST_DATE,
     LAST_DATE,
     MAX_ID,
+    date_message,
     parse_date,
     parse_datetime,
     parse_id,
@@ -77,7 +77,7 @@ def _date_arg(child_timezone: str) -> date:
         return local_date(utcnow(), child_timezone)
     day = parse_date(raw)
     if day is None:
-        abort_problem(validation_problem({"date": DATE_MESSAGE}))
+        abort_problem(validation_problem({"date": date_message()}))
     return day
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from homeprogram.api_auth import api_login_required
 from homeprogram.errors import problem
 from homeprogram.extensions import db
-from homeprogram.inputs import DATE_MESSAGE, parse_date
+from homeprogram.inputs import date_message, parse_date
 from homeprogram.services import access, adherence
 from homeprogram.services.adherence import Tally
 
@@ -146,7 +146,7 @@ def _parse(name: str, errors: dict[str, str]) -> date | None:
         return None
     day = parse_date(raw)
     if day is None:
-        errors[name] = DATE_MESSAGE
+        errors[name] = date_message()
     return day
 
 

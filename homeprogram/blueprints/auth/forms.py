@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -6,25 +7,29 @@ from homeprogram.blueprints.field_rules import timezone_field, valid_email
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=254)])
+    email = EmailField(
+        _l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=254)]
+    )
     password = PasswordField(
-        "Password", validators=[DataRequired("Enter your password."), Length(max=256)]
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=256)]
     )
 
 
 class AccountFields(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), Length(max=120)])
+    name = StringField(
+        _l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=120)]
+    )
     email = EmailField(
-        "Email",
+        _l("Email"),
         validators=[
-            DataRequired("Enter your email."),
+            DataRequired(_l("Enter your email.")),
             Length(max=254),
             valid_email,
         ],
     )
     password = PasswordField(
-        "Password (at least 10 characters)",
-        validators=[DataRequired("Choose a password."), Length(max=256)],
+        _l("Password (at least 10 characters)"),
+        validators=[DataRequired(_l("Choose a password.")), Length(max=256)],
     )
 
 
@@ -32,8 +37,11 @@ class SignupForm(FlaskForm):
     """The sign-up request: the password is chosen after the emailed link is followed."""
 
     org_name = StringField(
-        "Clinic or school team",
-        validators=[DataRequired("Enter the name of your clinic or school team."), Length(max=200)],
+        _l("Clinic or school team"),
+        validators=[
+            DataRequired(_l("Enter the name of your clinic or school team.")),
+            Length(max=200),
+        ],
     )
     name = AccountFields.name
     email = AccountFields.email

@@ -1,7 +1,6 @@
 """Log in and out, sign up, accept invites."""
 
 import smtplib
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -13,10 +12,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from homeprogram.auth import _load, home_url
+from homeprogram import languages
+from homeprogram.auth import _load, home_url, safe_next
 from homeprogram.blueprints.auth.devices import note_device
 from homeprogram.blueprints.auth.forms import (
     AcceptInviteForm,
@@ -41,15 +41,6 @@ def _account_address_key() -> str:
     address never refuse the real user signing in from another."""
     email = accounts.normalize_email(request.form.get("email", ""))[:254]
     return f"login-account:{email}|{client_ip() or ''}"
-
-
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 def _sign_in(user_id: int) -> None:
@@ -113,7 +104,7 @@ def login():
         if (step := after_password(user.id, form)) is not None:
             return step  # the organization's passkey policy: refused, or a passkey step next
         _sign_in(user.id)
-        return redirect(_safe_next(request.args.get("next")) or home_url(current_user))
+        return redirect(safe_next(request.args.get("next")) or home_url(current_user))
     return render_template("auth/login.html", form=form)
 
 
@@ -205,6 +196,8 @@ def accept_invite(token: str):
     state = invite.status(utcnow()) if invite else "unknown"
     if invite is None or state != "open":
         return render_template("auth/invite_closed.html", state=state), 410 if invite else 404
+    if not current_user.is_authenticated and not request.cookies.get(languages.COOKIE):
+        languages.use_for_page(invite.language)  # the family's language, as recorded
     new_form = AcceptInviteForm(prefix="new")
     confirm = ConfirmForm(prefix="join")
     if request.method == "POST":
@@ -223,6 +216,7 @@ def accept_invite(token: str):
                     name=new_form.name.data,
                     password=new_form.password.data,
                     timezone=timezone,
+                    locale=str(get_locale() or languages.SOURCE),  # as the page was read
                 )
         except ValidationFailed as failed:
             s.rollback()

@@ -98,7 +98,9 @@ def dose_label(a: Dose, *, say_once: bool = False, long_units: bool = False) -> 
         dose = stripped
     if times == 1 and not say_once:
         return dose
-    return f"{dose}, {how_often(times)}" if dose else how_often(times)
+    if not dose:
+        return how_often(times)
+    return gettext("%(dose)s, %(how_often)s", dose=dose, how_often=how_often(times))
 
 
 def local_time(instant: datetime, timezone: str) -> str:

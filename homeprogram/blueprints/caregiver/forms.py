@@ -52,7 +52,7 @@ class DetailsLabels:
 def details_labels(assignment: Assignment) -> DetailsLabels:
     measure = assignment.measure_name
     if measure and assignment.measure_unit:
-        measure = f"{measure} ({assignment.measure_unit})"
+        measure = gettext("%(measure)s (%(unit)s)", measure=measure, unit=assignment.measure_unit)
     return DetailsLabels(
         minutes=gettext("Minutes spent"),
         response=gettext("How did it go?"),

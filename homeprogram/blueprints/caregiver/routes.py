@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 
 from homeprogram.access_control import caregiver_required
@@ -26,7 +26,7 @@ from homeprogram.extensions import db, htmx
 from homeprogram.inputs import date_range_message, parse_date, parse_datetime, parse_id
 from homeprogram.models import Activity, Child, CompletionLog
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, barriers, library, logs, programs
+from homeprogram.services import access, activity_text, barriers, library, logs, programs
 from homeprogram.services import today as plans
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
 from homeprogram.services.schedule import local_date
@@ -358,6 +358,9 @@ def week(child_id: int):
         child=child,
         children=access.children_for(s, current_user.id, "caregiver"),
         week=view,
+        texts=activity_text.texts_by_id(
+            s, (row.activity_id for row in view.rows), str(get_locale())
+        ),
         streak=streak,
         previous_start=view.start - timedelta(days=7),
         next_start=view.start + timedelta(days=7)

@@ -1,12 +1,13 @@
-"""Account settings: personal API tokens (created, shown once, revoked)."""
+"""Account settings: the language, personal API tokens (created, shown once, revoked)."""
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.caregiver.blueprint import bp
 from homeprogram.blueprints.caregiver.forms import TokenForm
+from homeprogram.blueprints.core.forms import LanguageForm
 from homeprogram.extensions import db
 from homeprogram.services import tokens
 from homeprogram.services.errors import NotFound, ValidationFailed
@@ -20,6 +21,7 @@ def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
         confirm=ConfirmForm(),
         api_tokens=tokens.active_tokens(db.session, current_user.id),
         new_token=new_token,
+        language_form=LanguageForm(formdata=None, language=current_user.locale, next=request.path),
     ), status
 
 

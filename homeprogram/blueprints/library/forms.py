@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Optional
 from homeprogram.inputs import IntegerField
 from homeprogram.models import FocusArea
 from homeprogram.models.programs import Supervision
+from homeprogram.services.activity_text import TranslationFields
 from homeprogram.services.library import ActivityFields
 from homeprogram.services.safety import Safety
 
@@ -167,3 +168,48 @@ class PictureForm(FlaskForm):
         validators=[Optional()],
         description=_l("A JPEG, PNG or WebP photo of at most 5 MB. Location data is removed."),
     )
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+class TranslationForm(FlaskForm):
+    """A custom activity's text in another language, line for line with the original."""
+
+    title = StringField(_l("Title"))
+    summary = TextAreaField(_l("Short summary"))
+    steps = TextAreaField(_l("Steps"), description=_l("One step per line, as in the original."))
+    materials = TextAreaField(_l("Materials"), description=_l("One per line, as in the original."))
+    easier = TextAreaField(_l("Easier variation"))
+    harder = TextAreaField(_l("Harder variation"))
+    default_dose = StringField(_l("Default dose"))
+    stop_if = TextAreaField(_l("Stop if"), description=_l("One line each, as in the original."))
+    safety_notes = TextAreaField(
+        _l("Other safety lines"), description=_l("One line each, as in the original.")
+    )
+    classroom_summary = TextAreaField(_l("Classroom summary"))
+    classroom_steps = TextAreaField(
+        _l("Classroom steps"), description=_l("One step per line, as in the original.")
+    )
+
+    def fill_from(self, text: TranslationFields) -> None:
+        for name in ("title", "summary", "easier", "harder", "default_dose", "classroom_summary"):
+            getattr(self, name).data = getattr(text, name)
+        for name in ("steps", "materials", "stop_if", "safety_notes", "classroom_steps"):
+            getattr(self, name).data = "\n".join(getattr(text, name))
+
+    def values(self) -> TranslationFields:
+        return TranslationFields(
+            title=self.title.data or "",
+            summary=self.summary.data or "",
+            steps=_lines(self.steps.data),
+            materials=_lines(self.materials.data),
+            easier=self.easier.data or "",
+            harder=self.harder.data or "",
+            default_dose=self.default_dose.data or "",
+            stop_if=_lines(self.stop_if.data),
+            safety_notes=_lines(self.safety_notes.data),
+            classroom_summary=self.classroom_summary.data or "",
+            classroom_steps=_lines(self.classroom_steps.data),
+        )

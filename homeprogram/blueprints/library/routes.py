@@ -14,10 +14,12 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from homeprogram import languages
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.library.forms import FOCUS_AREA_LABELS, ActivityForm, PictureForm
@@ -25,6 +27,7 @@ from homeprogram.extensions import db
 from homeprogram.inputs import parse_int
 from homeprogram.models import Activity
 from homeprogram.services import library, pictures, safety
+from homeprogram.services.activity_text import ActivityText, has_language, text_of
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor, apply_errors, render
 
@@ -45,6 +48,23 @@ def focus_area_label(value: str) -> str:
 def activity_safety(activity: Activity) -> safety.Safety:
     """The activity's safety as typed values (templates/partials/safety.html words them)."""
     return safety.of(activity)
+
+
+@bp.app_template_global()
+def activity_text(activity: Activity, language: str | None = None) -> ActivityText:
+    """The activity's family-facing text in ``language`` (default: the page's language)."""
+    return text_of(activity, language or str(get_locale() or languages.SOURCE))
+
+
+@bp.app_template_global()
+def activity_has_language(activity: Activity, language: str) -> bool:
+    return has_language(activity, language)
+
+
+@bp.app_template_global()
+def language_name(code: str) -> str:
+    """A language's name in the page's language ("inglés" on a Spanish page)."""
+    return languages.name_in_viewer_language(code)
 
 
 @bp.app_template_global()
@@ -278,7 +298,7 @@ def upload_picture(activity_id: int):
     s = db.session
     try:
         if upload is None or not getattr(upload, "filename", None):
-            raise ValidationFailed({"picture": pictures.EMPTY})
+            raise ValidationFailed({"picture": pictures.empty()})
         data = pictures.reencode(pictures.read_limited(upload.stream))
     except ValidationFailed as failed:
         apply_errors(form, failed.errors)
@@ -322,7 +342,7 @@ def _too_large(error: RequestEntityTooLarge):
             activity = None
         if activity is not None:
             form = PictureForm(formdata=None)
-            form.picture.errors = [pictures.TOO_LARGE]
+            form.picture.errors = [pictures.too_large()]
             return _detail_page(activity, form, 413)
     return render_template("error.html", status=413, title=error.name, error=error), 413
 
@@ -344,3 +364,6 @@ def picture(activity_id: int, name: str):
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+from homeprogram.blueprints.library import translations  # noqa: E402, F401  (its routes)

@@ -7,8 +7,8 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext
 from flask_login import current_user
 
-from homeprogram.auth import home_url
-from homeprogram.blueprints.auth.routes import _safe_next, _sign_in
+from homeprogram.auth import home_url, safe_next
+from homeprogram.blueprints.auth.routes import _sign_in
 from homeprogram.blueprints.passkeys import ceremony
 from homeprogram.blueprints.passkeys.forms import NewPasskeyForm
 from homeprogram.blueprints.passkeys.routes import bp
@@ -63,7 +63,7 @@ def sign_in():
         s.commit()  # the audit row of the failure; the challenge stays used
         return _failed_sign_in()
     _sign_in(user.id)
-    return ceremony.success(_safe_next(request.args.get("next")) or home_url(current_user))
+    return ceremony.success(safe_next(request.args.get("next")) or home_url(current_user))
 
 
 # --- the step after a password -------------------------------------------------------------
@@ -100,7 +100,7 @@ def after_password(user_id: int, form: Any) -> Any | None:
         "user": user_id,
         "step": step,
         "until": int(utcnow().timestamp()) + PENDING_SECONDS,
-        "next": _safe_next(request.args.get("next")),
+        "next": safe_next(request.args.get("next")),
     }
     return redirect(url_for("passkeys.next_step"))
 
@@ -200,4 +200,4 @@ def next_step_verify():
         return _failed_sign_in()
     next_url = pending.get("next")
     _sign_in(user_id)  # clears the pending state with the rest of the old session
-    return ceremony.success(_safe_next(next_url) or home_url(current_user))
+    return ceremony.success(safe_next(next_url) or home_url(current_user))

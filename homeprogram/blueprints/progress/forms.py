@@ -1,5 +1,6 @@
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -80,7 +81,8 @@ class GasForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Built per request: the words are in the reader's language.
         self.gas_level.choices = [
-            SelectChoice(level, f"{level:+d}: {words}") for level, words in GAS_WORDS.items()
+            SelectChoice(level, gettext("%(level)s: %(words)s", level=f"{level:+d}", words=words))
+            for level, words in GAS_WORDS.items()
         ]
 
 

@@ -28,6 +28,7 @@ from homeprogram.models import Assignment, Child, Goal
 from homeprogram.models.base import utcnow
 from homeprogram.services import access, adherence, barriers, children, exports, goals, reports
 from homeprogram.services.errors import NotFound, ValidationFailed
+from homeprogram.services.goals import N_
 from homeprogram.web import actor, apply_errors, child_or_404, render
 
 bp = Blueprint("progress", __name__)
@@ -111,7 +112,9 @@ def _goal_chart(goal: Goal) -> charts.LineChart:
         else None
     )
     return charts.line_chart(
-        series, references=[("baseline", goal.baseline), ("target", goal.target)], end=end
+        series,
+        references=[(N_("baseline"), goal.baseline), (N_("target"), goal.target)],
+        end=end,
     )
 
 
@@ -352,9 +355,9 @@ def _range_errors(start: date | None, end: date | None) -> dict[str, str]:
     if start is None or end is None:
         return {}
     if end < start:
-        return {"end": "The end date must be on or after the start date."}
+        return {"end": gettext("The end date must be on or after the start date.")}
     if (end - start).days + 1 > MAX_REPORT_DAYS:
-        return {"end": f"Choose at most {MAX_REPORT_DAYS} days."}
+        return {"end": gettext("Choose at most %(num)d days.", num=MAX_REPORT_DAYS)}
     return {}
 
 
@@ -427,7 +430,10 @@ def answer_barrier(child_id: int):
     if form.validate_on_submit():
         reason = None if skip else (form.reason.data or None)
         if reason is None and not skip:
-            form.reason.errors = [*form.reason.errors, "Choose one of the options, or “Not now”."]
+            form.reason.errors = [
+                *form.reason.errors,
+                gettext("Choose one of the options, or “Not now”."),
+            ]
         else:
             try:
                 barriers.record_barrier(

@@ -1,8 +1,9 @@
 """The teacher's classroom view: strategies per student, printable sheets, "used today"."""
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
+from homeprogram import languages
 from homeprogram.access_control import teacher_required
 from homeprogram.blueprints.teacher.forms import UsedForm
 from homeprogram.extensions import db, htmx
@@ -53,6 +54,7 @@ def students():
 @bp.get("/students/sheet")
 @teacher_required
 def class_sheet():
+    languages.use_for_page(request.args.get("lang"))  # printed in the school's language
     return render(
         "teacher/sheet.html",
         students=classroom.students(db.session, current_user.id, utcnow()),
@@ -65,6 +67,7 @@ def class_sheet():
 def student_sheet(child_id: int):
     grant = child_or_404(child_id, SCHOOL_ROLES)
     student = classroom.student(db.session, current_user.id, grant.child, utcnow())
+    languages.use_for_page(request.args.get("lang"))
     return render("teacher/sheet.html", students=[student], whole_class=False)
 
 

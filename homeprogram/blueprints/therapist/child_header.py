@@ -31,7 +31,7 @@ class Header:
     born: date  # the first of the birth month (only the month and year are stored)
     years: int
     months: int
-    languages: list[str]  # the caregivers' languages, in the viewer's language
+    languages: list[str]  # the family's language (or the caregivers'), in the viewer's
     team: list[tuple[str, str]]  # (name, role)
 
 
@@ -40,14 +40,22 @@ def header(session: Session, child: Child, today: date) -> Header:
     months = max(0, months)
     team = children.care_team(session, child.id)
     viewer = get_locale() or Locale.parse("en")
+    # The language the therapist recorded; until then, the caregivers' own settings.
+    codes = (
+        [child.family_language]
+        if child.family_language
+        else [
+            user.locale
+            for member, user in team
+            if member.role == CareRole.CAREGIVER and user.locale
+        ]
+    )
     languages: list[str] = []
-    for member, user in team:
-        if member.role != CareRole.CAREGIVER or not user.locale:
-            continue
+    for code in codes:
         try:
-            name = Locale.parse(user.locale).get_display_name(viewer) or user.locale
+            name = Locale.parse(code).get_display_name(viewer) or code
         except (UnknownLocaleError, ValueError):
-            name = user.locale
+            name = code
         if name not in languages:
             languages.append(name)
     return Header(

@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,58 +12,76 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from homeprogram import languages
 from homeprogram.blueprints.field_rules import timezone_field
 from homeprogram.inputs import DateField, IntegerField
 from homeprogram.services.programs import ANCHORS
 
 MONTHS = [
-    SelectChoice("1", "January"),
-    SelectChoice("2", "February"),
-    SelectChoice("3", "March"),
-    SelectChoice("4", "April"),
-    SelectChoice("5", "May"),
-    SelectChoice("6", "June"),
-    SelectChoice("7", "July"),
-    SelectChoice("8", "August"),
-    SelectChoice("9", "September"),
-    SelectChoice("10", "October"),
-    SelectChoice("11", "November"),
-    SelectChoice("12", "December"),
+    SelectChoice("1", _l("January")),
+    SelectChoice("2", _l("February")),
+    SelectChoice("3", _l("March")),
+    SelectChoice("4", _l("April")),
+    SelectChoice("5", _l("May")),
+    SelectChoice("6", _l("June")),
+    SelectChoice("7", _l("July")),
+    SelectChoice("8", _l("August")),
+    SelectChoice("9", _l("September")),
+    SelectChoice("10", _l("October")),
+    SelectChoice("11", _l("November")),
+    SelectChoice("12", _l("December")),
 ]
+
+
+def configured_language_or_none(form: FlaskForm, field: SelectField) -> None:
+    if field.data and field.data not in languages.supported():
+        raise ValidationError(_l("Choose one of the languages."))
 
 
 class ChildForm(FlaskForm):
     display_name = StringField(
-        "First name or nickname",
-        validators=[DataRequired("Enter a first name or nickname."), Length(max=60)],
-        description="No surname needed: store the minimum.",
+        _l("First name or nickname"),
+        validators=[DataRequired(_l("Enter a first name or nickname.")), Length(max=60)],
+        description=_l("No surname needed: store the minimum."),
     )
-    birth_month = SelectField("Birth month", coerce=int, choices=MONTHS)
+    birth_month = SelectField(_l("Birth month"), coerce=int, choices=MONTHS)
     birth_year = IntegerField(
-        "Birth year",
+        _l("Birth year"),
         validators=[
-            DataRequired("Enter the year of birth."),
-            NumberRange(1900, 2200, "Enter a four-digit year."),
+            DataRequired(_l("Enter the year of birth.")),
+            NumberRange(1900, 2200, _l("Enter a four-digit year.")),
         ],
     )
     timezone = timezone_field()
+    family_language = SelectField(
+        _l("The family's language"),
+        choices=[],
+        # Checked by the rule below: not sent or not recorded (None) is "not recorded".
+        validate_choice=False,
+        validators=[configured_language_or_none],
+        description=_l("Invites, the handout and reminders use it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.family_language.choices = [("", _l("Not recorded")), *languages.choices()]
 
 
 class InviteForm(FlaskForm):
     role = SelectField(
-        "Invite as",
+        _l("Invite as"),
         choices=[
-            SelectChoice("caregiver", "Caregiver (parent, family)"),
-            SelectChoice("teacher", "Teacher"),
+            SelectChoice("caregiver", _l("Caregiver (parent, family)")),
+            SelectChoice("teacher", _l("Teacher")),
         ],
     )
     label = StringField(
-        "Who is it for? (optional)",
+        _l("Who is it for? (optional)"),
         validators=[Optional(), Length(max=120)],
-        description="For example “Mum” or “Ms Rivera, class 2B”. Only your team sees it.",
+        description=_l("For example “Mum” or “Ms Rivera, class 2B”. Only your team sees it."),
     )
 
 

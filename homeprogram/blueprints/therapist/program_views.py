@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from homeprogram import languages
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.therapist import child_header
@@ -592,6 +593,10 @@ def handout(child_id: int):
         for item in program.current
         if item.assignment.setting in ("home", "both") and not item.paused
     ]
+    # Printed in the family's language unless another is chosen on the page.
+    languages.use_for_page(
+        languages.supported_or_none(request.args.get("lang")) or child.family_language
+    )
     return render(
         "therapist/handout.html",
         child=child,

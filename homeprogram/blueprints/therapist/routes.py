@@ -58,6 +58,7 @@ def new_child():
                 birth_year=form.birth_year.data,
                 birth_month=form.birth_month.data,
                 timezone=form.timezone.data,
+                family_language=form.family_language.data or None,
                 today=_today(),
             )
         except ValidationFailed as failed:
@@ -97,6 +98,7 @@ def edit_child(child_id: int):
                 birth_year=form.birth_year.data,
                 birth_month=form.birth_month.data,
                 timezone=form.timezone.data,
+                family_language=form.family_language.data or None,
                 today=_today(),
             )
         except ValidationFailed as failed:
@@ -126,6 +128,8 @@ def create_invite(child_id: int):
         child_id=grant.child.id,
         label=form.label.data or "",
         valid_for=current_app.config["INVITE_VALID_FOR"],
+        # A family's invite opens in the family's language; a teacher's in their browser's.
+        language=grant.child.family_language if form.role.data == "caregiver" else None,
     )
     s.commit()
     return invite_created_page(invite, token, back=url_for("therapist.child", child_id=child_id))
