@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from homeprogram.models import Activity, ActivityTranslation
-from homeprogram.services import audit, safety
+from homeprogram.services import safety
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import ValidationFailed
+from homeprogram.services.library import audit_activity
 from homeprogram.services.safety import Safety
 
 TEXT_FIELDS = ("title", "summary", "easier", "harder", "default_dose", "classroom_summary")
@@ -202,15 +203,7 @@ def save_translation(
     if errors:
         raise ValidationFailed(errors)
     row = _upsert(session, activity, language, fields)
-    audit.record(
-        session,
-        actor,
-        "activity.translation_saved",
-        organization_id=activity.organization_id,
-        target_type="activity",
-        target_id=activity.id,
-        language=language,
-    )
+    audit_activity(session, actor, "activity.translation_saved", activity, language=language)
     return row
 
 
@@ -223,15 +216,7 @@ def remove_translation(session: Session, actor: Actor, activity: Activity, langu
     if row is None:
         return False
     activity.translations.remove(row)
-    audit.record(
-        session,
-        actor,
-        "activity.translation_removed",
-        organization_id=activity.organization_id,
-        target_type="activity",
-        target_id=activity.id,
-        language=language,
-    )
+    audit_activity(session, actor, "activity.translation_removed", activity, language=language)
     return True
 
 

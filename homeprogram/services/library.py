@@ -28,7 +28,7 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import activity_text, audit, safety
+from homeprogram.services import audit, safety
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.services.safety import Safety
@@ -295,6 +295,21 @@ def can_view_picture(session: Session, user_id: int | None, activity: Activity) 
 # --- Custom activities --------------------------------------------------------------------
 
 
+def audit_activity(
+    session: Session, actor: Actor, action: str, activity: Activity, **detail: Any
+) -> None:
+    """An audit row about a change to one activity (of its organization's library)."""
+    audit.record(
+        session,
+        actor,
+        action,
+        organization_id=activity.organization_id,
+        target_type="activity",
+        target_id=activity.id,
+        **detail,
+    )
+
+
 def create_custom(
     session: Session,
     actor: Actor,
@@ -321,15 +336,7 @@ def create_custom(
     )
     session.add(activity)
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "activity.created",
-        organization_id=organization_id,
-        target_type="activity",
-        target_id=activity.id,
-        based_on_id=activity.based_on_id,
-    )
+    audit_activity(session, actor, "activity.created", activity, based_on_id=activity.based_on_id)
     return activity
 
 
@@ -344,15 +351,7 @@ def update_custom(
         raise ValidationFailed(errors)
     changed = _apply(activity, values.column_values())
     if changed:
-        audit.record(
-            session,
-            actor,
-            "activity.updated",
-            organization_id=organization_id,
-            target_type="activity",
-            target_id=activity.id,
-            fields=changed,
-        )
+        audit_activity(session, actor, "activity.updated", activity, fields=changed)
     return changed
 
 
@@ -364,14 +363,7 @@ def archive_custom(
     if activity.archived_at is not None:
         return
     activity.archived_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "activity.archived",
-        organization_id=organization_id,
-        target_type="activity",
-        target_id=activity.id,
-    )
+    audit_activity(session, actor, "activity.archived", activity)
 
 
 def restore_custom(
@@ -381,14 +373,7 @@ def restore_custom(
     if activity.archived_at is None:
         return
     activity.archived_at = None
-    audit.record(
-        session,
-        actor,
-        "activity.restored",
-        organization_id=organization_id,
-        target_type="activity",
-        target_id=activity.id,
-    )
+    audit_activity(session, actor, "activity.restored", activity)
 
 
 def archived_custom(session: Session, organization_id: int) -> list[Activity]:
@@ -408,13 +393,11 @@ def set_picture(
     _require_own(activity, organization_id)
     previous = activity.picture
     activity.picture = name
-    audit.record(
+    audit_activity(
         session,
         actor,
         "activity.picture_removed" if name is None else "activity.picture_set",
-        organization_id=organization_id,
-        target_type="activity",
-        target_id=activity.id,
+        activity,
     )
     return previous
 
@@ -668,6 +651,8 @@ def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, 
             updated += 1
     session.flush()
     # Their versions in other languages, from <directory>/<language>/*.json.
+    from homeprogram.services import activity_text  # it imports this module
+
     try:
         activity_text.sync_builtin_translations(session, directory or BUILTIN_DIR)
     except activity_text.TranslationDataError as error:
