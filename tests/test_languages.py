@@ -310,3 +310,29 @@ def test_only_the_organisations_own_custom_activities_take_a_version(
     assert mine.get(f"/library/{custom.id}/translations/xx").status_code == 404
     other = signed_in_client(app, session, elsewhere)
     assert other.get(f"/library/{custom.id}/translations/es").status_code == 404
+
+
+def test_the_api_gives_the_activity_in_the_callers_language_with_its_safety(
+    app, factory, session, synced_library
+):
+    fam = family(factory)
+    activity = library.get_visible(session, None, _builtin_id(session, "big-button-practice"))
+    factory.assignment(fam.child, activity, start_date=fam.today - timedelta(days=1))
+    fam.caregiver.locale = "es"
+    session.commit()
+    day = signed_in_client(app, session, fam.caregiver).get(
+        f"/api/v1/children/{fam.child.id}/today"
+    ).get_json()
+    cards = {
+        card["activity"]["id"]: card["activity"]
+        for group in day["groups"]
+        for card in group["assignments"]
+    }
+    spanish = activity_text.text_of(activity, "es")
+    assert cards[activity.id]["language"] == "es"
+    assert cards[activity.id]["title"] == spanish.title
+    assert cards[activity.id]["safety"]["stop_if"] == list(spanish.safety.stop_if)
+    assert cards[activity.id]["safety"]["supervision"] == "nearby"
+    # One with no Spanish version comes as written, and says which language that is.
+    assert cards[fam.morning.activity_id]["language"] == "en"
+    assert cards[fam.morning.activity_id]["title"] == "Button practice"

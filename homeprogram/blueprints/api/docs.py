@@ -122,10 +122,29 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "id": {"type": "integer"},
+                    "language": {
+                        "type": "string",
+                        "description": "The language of the text: the caller's when the "
+                        "activity has a version in it, else the activity's own.",
+                    },
                     "title": {"type": "string"},
                     "summary": {"type": "string"},
                     "steps": {"type": "array", "items": {"type": "string"}},
                     "materials": {"type": "array", "items": {"type": "string"}},
+                    "safety": {
+                        "type": "object",
+                        "properties": {
+                            "small_parts": {"type": "boolean"},
+                            "balloons": {"type": "boolean"},
+                            "supervision": {
+                                "type": "string",
+                                "enum": ["hands_on", "arms_reach", "nearby", "check_in"],
+                            },
+                            "show_first": {"type": "boolean"},
+                            "stop_if": {"type": "array", "items": {"type": "string"}},
+                            "notes": {"type": "array", "items": {"type": "string"}},
+                        },
+                    },
                 },
             },
             "anchor": {"type": "string"},

@@ -3,8 +3,10 @@
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import get_locale
+
 from homeprogram.models import Child, CompletionLog
-from homeprogram.services import today
+from homeprogram.services import activity_text, today
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -42,16 +44,31 @@ def log_json(log: CompletionLog) -> dict[str, Any]:
     }
 
 
+def _reader_language() -> str:
+    return str(get_locale() or "en")
+
+
 def card_json(card: today.Card) -> dict[str, Any]:
     a = card.assignment
+    # In the caller's language when someone wrote it (``language`` says which it is).
+    text = activity_text.text_of(a.activity, _reader_language())
     return {
         "assignment_id": a.id,
         "activity": {
             "id": a.activity.id,
-            "title": a.activity.title,
-            "summary": a.activity.summary,
-            "steps": list(a.activity.steps),
-            "materials": list(a.activity.materials),
+            "language": text.language,
+            "title": text.title,
+            "summary": text.summary,
+            "steps": list(text.steps),
+            "materials": list(text.materials),
+            "safety": {
+                "small_parts": text.safety.small_parts,
+                "balloons": text.safety.balloons,
+                "supervision": text.safety.supervision,
+                "show_first": text.safety.show_first,
+                "stop_if": list(text.safety.stop_if),
+                "notes": list(text.safety.notes),
+            },
         },
         "anchor": a.anchor,
         "dose": {"amount": a.dose_amount, "unit": a.dose_unit, "text": a.dose_text},
