@@ -2,7 +2,6 @@
 in each caregiver's, the weekly summary and alerts in each therapist's. The pushes are read
 back from the local push service, which decrypts them as a browser's push service would."""
 
-import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
@@ -113,7 +112,8 @@ def test_reminders_sent_while_an_event_loop_runs_are_in_the_recipients_language_
     async def host() -> None:
         scheduler.tick(app)  # a loop is running here
 
-    asyncio.run(host())
+    # On a loop of its own (in a thread when this test's caller already runs one).
+    reminders.run_to_end(host())
 
     [received] = service.received_by(phone)
     assert received.json["title"] == _in(app, "es", "Practice time")
