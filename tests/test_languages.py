@@ -320,9 +320,11 @@ def test_the_api_gives_the_activity_in_the_callers_language_with_its_safety(
     factory.assignment(fam.child, activity, start_date=fam.today - timedelta(days=1))
     fam.caregiver.locale = "es"
     session.commit()
-    day = signed_in_client(app, session, fam.caregiver).get(
-        f"/api/v1/children/{fam.child.id}/today"
-    ).get_json()
+    day = (
+        signed_in_client(app, session, fam.caregiver)
+        .get(f"/api/v1/children/{fam.child.id}/today")
+        .get_json()
+    )
     cards = {
         card["activity"]["id"]: card["activity"]
         for group in day["groups"]
