@@ -87,14 +87,20 @@ def synced_library(session):
     session.commit()
 
 
-def test_today_shows_the_spanish_version_of_a_built_in_activity(
-    app, factory, session, synced_library
-):
+def _spanish_family_with_buttons(factory, session):
+    """A caregiver reading Spanish whose child practises a built-in with a Spanish version."""
     fam = family(factory)
     activity = library.get_visible(session, None, _builtin_id(session, "big-button-practice"))
     factory.assignment(fam.child, activity, start_date=fam.today - timedelta(days=1))
     fam.caregiver.locale = "es"
     session.commit()
+    return fam, activity
+
+
+def test_today_shows_the_spanish_version_of_a_built_in_activity(
+    app, factory, session, synced_library
+):
+    fam, activity = _spanish_family_with_buttons(factory, session)
     body = (
         signed_in_client(app, session, fam.caregiver)
         .get(f"/children/{fam.child.id}/today")
@@ -315,11 +321,7 @@ def test_only_the_organisations_own_custom_activities_take_a_version(
 def test_the_api_gives_the_activity_in_the_callers_language_with_its_safety(
     app, factory, session, synced_library
 ):
-    fam = family(factory)
-    activity = library.get_visible(session, None, _builtin_id(session, "big-button-practice"))
-    factory.assignment(fam.child, activity, start_date=fam.today - timedelta(days=1))
-    fam.caregiver.locale = "es"
-    session.commit()
+    fam, activity = _spanish_family_with_buttons(factory, session)
     day = (
         signed_in_client(app, session, fam.caregiver)
         .get(f"/api/v1/children/{fam.child.id}/today")

@@ -74,10 +74,7 @@ def _own(activity: Activity, wanted: str) -> ActivityText:
 
 def text_of(activity: Activity, language: str) -> ActivityText:
     """The activity in ``language`` when someone wrote it, else in its own language."""
-    own = _own(activity, language)
-    if language == activity.language:
-        return own
-    t = translation_in(activity, language)
+    t = None if language == activity.language else translation_in(activity, language)
     if t is not None:
         return ActivityText(
             language=language,
@@ -91,9 +88,11 @@ def text_of(activity: Activity, language: str) -> ActivityText:
             default_dose=t.default_dose,
             classroom_summary=t.classroom_summary,
             classroom_steps=tuple(t.classroom_steps),
-            safety=replace(own.safety, stop_if=tuple(t.stop_if), notes=tuple(t.safety_notes)),
+            safety=replace(
+                safety.of(activity), stop_if=tuple(t.stop_if), notes=tuple(t.safety_notes)
+            ),
         )
-    return own
+    return _own(activity, language)
 
 
 def texts_by_id(
