@@ -16,6 +16,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(paths.TEMPLATES_DIR),
         static_folder=str(paths.STATIC_DIR),
     )
+    from homeprogram.upload_request import UploadAwareRequest
+
+    app.request_class = UploadAwareRequest
     app.config.update(config_module.load(instance_path, config))
     clock.pin_from_environment()
 

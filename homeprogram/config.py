@@ -65,6 +65,12 @@ DEFAULTS: dict[str, Any] = {
     # Passkeys: the site's host name (RP ID) and origin; default: the request's own.
     "WEBAUTHN_RP_ID": None,
     "WEBAUTHN_ORIGIN": None,
+    # Therapists' video clips: the folder they live in (default: <instance>/media; a shared
+    # volume when several hosts serve), each organisation's quota, and who transcodes them:
+    # "thread" (the web process that took the upload, at once) or "scheduler" (its job).
+    "MEDIA_DIR": None,
+    "MEDIA_QUOTA_MB": 20_000,
+    "MEDIA_WORKER": "thread",
 }
 
 RATE_LIMIT = "rate limit"  # a Flask-Limiter string such as "10 per hour"
@@ -106,6 +112,9 @@ ENV_SETTINGS: dict[str, type | str] = {
     "HSTS_MAX_AGE": int,
     "TRUSTED_PROXIES": int,
     "LANGUAGES": LANGUAGE_LIST,
+    "MEDIA_DIR": str,
+    "MEDIA_QUOTA_MB": int,
+    "MEDIA_WORKER": str,
 }
 # The conventional name, read when neither HOMEPROGRAM_DATABASE_URL nor instance/config.py
 # names a database (an app's own settings beat a variable other programs may share).

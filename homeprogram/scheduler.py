@@ -14,6 +14,8 @@ from homeprogram.models.base import utcnow
 from homeprogram.services import (
     adherence,
     housekeeping,
+    media,
+    media_storage,
     push,
     reminder_dispatch,
     reminders,
@@ -58,13 +60,22 @@ MINUTE_JOBS: list[Callable[[Flask], None]] = [send_reminders, send_summaries]
 
 
 def _housekeeping(app: Flask) -> None:
-    with app.app_context(), db.transaction() as s:
-        housekeeping.end_idle_sessions(
-            s,
-            now=utcnow(),
-            staff_minutes=app.config["STAFF_IDLE_TIMEOUT_MINUTES"],
-            family_minutes=app.config["FAMILY_IDLE_TIMEOUT_MINUTES"],
-        )
+    with app.app_context():
+        with db.transaction() as s:
+            housekeeping.end_idle_sessions(
+                s,
+                now=utcnow(),
+                staff_minutes=app.config["STAFF_IDLE_TIMEOUT_MINUTES"],
+                family_minutes=app.config["FAMILY_IDLE_TIMEOUT_MINUTES"],
+            )
+        # Clips hidden by a withdrawn consent, and files whose clip was deleted.
+        media.sweep(db.transaction, media_storage.storage(app))
+
+
+def process_media(app: Flask) -> None:
+    """Transcode uploaded clips no web process took (MEDIA_WORKER=scheduler, or a restart)."""
+    with app.app_context():
+        media.process_waiting(db.transaction, media_storage.storage(app))
 
 
 def fill_dashboard_cache(app: Flask) -> None:
@@ -86,6 +97,8 @@ def configure(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
         # (job, id, minutes of the hour, seconds it may start late)
         (tick, "minute-tick", "*", TICK_GRACE_SECONDS),
         (_housekeeping, "housekeeping", "*/15", 600),
+        # Its own job: a long transcode must not hold up the minute tick's reminders.
+        (process_media, "media", "*", TICK_GRACE_SECONDS),
         # Just after each quarter hour: time zones change day on those.
         (fill_dashboard_cache, "dashboard-cache", "2/15", 600),
     ]

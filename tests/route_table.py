@@ -368,6 +368,31 @@ TABLE: dict[str, Entry] = {
         ORG_A_STAFF | {"caregiver", "teacher"},
         args=lambda w: {"activity_id": w["activity"].id, "name": w["activity"].picture},
     ),
+    "library.illustration": Entry(
+        ("GET",), ANY_USER, args=lambda w: {"name": "wall-push-ups", "v": "1"}
+    ),
+    # therapists' videos
+    "media.upload_for_child": Entry(
+        ("POST",), CHILD_STAFF, args=_child, ok=frozenset({200, 302, 400})
+    ),
+    "media.upload_for_activity": Entry(
+        ("POST",), ORG_A_STAFF, args=_activity, ok=frozenset({200, 302, 400})
+    ),
+    "media.status": Entry(("GET",), CHILD_STAFF, args=lambda w: {"clip_id": w["home_clip"].id}),
+    "media.delete": Entry(("POST",), CHILD_STAFF, args=lambda w: {"clip_id": w["home_clip"].id}),
+    # A classroom activity's clip: the teacher too (a home one is not theirs: test_media).
+    "media.video_file": Entry(
+        ("GET",), CHILD_STAFF | FAMILY | TEACHER, args=lambda w: {"clip_id": w["classroom_clip"].id}
+    ),
+    # The custom activity's own clip: like its picture.
+    "media.poster": Entry(
+        ("GET",),
+        ORG_A_STAFF | {"caregiver", "teacher"},
+        args=lambda w: {"clip_id": w["library_clip"].id},
+    ),
+    "media.give_consent": Entry(("POST",), FAMILY, args=_child),
+    "admin.export_child_media": Entry(("POST",), CHILD_STAFF, args=_child),
+    "media.revoke_consent": Entry(("POST",), FAMILY, args=_child),
     # push and reminders
     "push.devices": Entry(("GET",), ANY_USER),
     "push.subscribe": Entry(

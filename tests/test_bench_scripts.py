@@ -311,6 +311,27 @@ def test_push_benchmark_stops_its_push_service_on_sigterm(run_script):
     script.assert_nothing_left()
 
 
+# --- bench/media.py ---------------------------------------------------------------------------
+
+
+def test_media_benchmark_runs_checks_the_upload_and_leaves_nothing(run_script):
+    """bench/media.py, small: it transcodes, uploads through its own gunicorn worker, checks
+    that the uploads were stored whole, and stops the server when it returns."""
+    script = run_script(
+        [
+            sys.executable,
+            str(BENCH / "media.py"),
+            *("--seconds", "1", "--width", "320", "--height", "240", "--fps", "10"),
+            *("--bitrate", "500k", "--upload-mb", "3"),
+        ],
+        PYTHONPATH=str(ROOT),
+    )
+    assert script.wait(300) == 0, script.text()
+    assert "real-time factor" in script.text(), script.text()
+    assert "upload    3 MB: HTTP 302, 3145728 B stored" in script.text(), script.text()
+    script.assert_nothing_left()
+
+
 # --- bench/dashboard.py -------------------------------------------------------------------
 
 

@@ -187,6 +187,7 @@ def test_hostile_form_posts(endpoint, app, factory, session):
         if 400 <= status < 500:
             assert _counts(session) == before, (url, data, status)
         assert _reflected(response, _flatten(data)) is None, (url, data)
+        response.close()  # as a server does: a file it sends (an export) is closed
 
     # Every hostile constant in every field (also with the other fields valid), then random.
     for constant in CONSTANTS:

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,11 +19,12 @@ from sqlalchemy import select
 
 from homeprogram import clock as app_clock
 from homeprogram.extensions import db
-from homeprogram.models import CompletionLog, Organization
-from homeprogram.services import push, reminders
+from homeprogram.models import Activity, ClipStatus, CompletionLog, MediaClip, Organization
+from homeprogram.services import library, media_storage, push, reminders, video
 from homeprogram.services.vapid import load_keys
 from tests.browser import PHONE, LiveServer, check_accessibility, screenshot
 from tests.caregiver_setup import family
+from tests.clips import Clip
 from tests.conftest import TEST_PASSWORD
 from tests.push_service import LocalPushService
 
@@ -533,3 +535,72 @@ def test_a_reminder_opens_its_childs_today_offline(phone, live_server, factory, 
     expect(page.locator("h1")).to_have_text("Today with Ana")
     page.goto(f"/children/{ana.id}/today")
     expect(page.locator("h1")).to_have_text("Today with Ana")
+
+
+def test_todays_pictures_and_kept_videos_open_offline(
+    phone, live_server, factory, session, tmp_path
+):
+    """The worker keeps a kept Today's pictures with it; the videos only when the parent asks,
+    and then they play offline with range requests, as from the server."""
+    from playwright.sync_api import expect
+
+    app = live_server.app
+    with app.app_context():
+        library.sync_builtin(session)
+        session.commit()
+    sequence = session.scalar(select(Activity).where(Activity.slug == "handwashing-sequence"))
+    org = factory.org()
+    therapist = factory.therapist(org, email="ot@pictures.test")
+    child = factory.child(org, therapist=therapist, name="Ines")
+    caregiver = factory.caregiver(child, email="p@pictures.test")
+    today = app_clock.now().date()
+    factory.assignment(child, sequence, start_date=today - timedelta(days=1))
+    store = media_storage.storage(app)
+    source = Clip(seconds=1).write(tmp_path / "clip.mp4")
+    with store.new_upload_file() as upload:
+        upload.write(source.read_bytes())
+    key = store.adopt(Path(upload.name))
+    done = video.transcode(source, store.path(key, "mp4"), store.path(key, "jpg"))
+    clip = MediaClip(
+        organization_id=org.id,
+        child_id=child.id,
+        activity_id=sequence.id,
+        key=key,
+        status=ClipStatus.READY,
+        width=done.width,
+        height=done.height,
+        duration_seconds=done.duration,
+        stored_bytes=store.size(key),
+    )
+    session.add(clip)
+    session.commit()
+    mp4 = store.path(key, "mp4").read_bytes()
+
+    page = phone.new_page()
+    _kept_by_the_worker(page, caregiver.email)
+    pictures = "caches.open('hp-pages-pictures-v1').then(c => c.keys()).then(k => k.length)"
+    assert _until(page, f"{pictures}.then(n => n >= 6)")  # the picture and its 5 steps
+    keep = page.get_by_role("button", name=re.compile("Keep today's videos"))
+    keep.click()
+    expect(page.locator("[data-keep-videos-status]")).to_contain_text("on this phone")
+
+    # Nothing from the browser's own HTTP cache: what shows offline is what the worker kept.
+    phone.new_cdp_session(page).send("Network.clearBrowserCache")
+    phone.set_offline(True)
+    page.reload()
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    card = page.locator("[data-card]").first
+    card.locator("summary").click()
+    images = card.locator("img")
+    assert images.count() == 7  # the card's, the one in Steps and the five steps
+    for n in range(images.count()):
+        images.nth(n).scroll_into_view_if_needed()
+    widths = "Array.from(document.querySelectorAll('[data-card] img')).map(i => i.naturalWidth)"
+    assert _until(page, f"{widths}.every(w => w > 0)"), page.evaluate(widths)
+    part = page.evaluate(
+        f"""fetch('/media/{clip.id}/video.mp4', {{headers: {{Range: 'bytes=10-109'}}}})
+        .then(r => r.arrayBuffer().then(b => [r.status, r.headers.get('Content-Range'),
+              Array.from(new Uint8Array(b))]))"""
+    )
+    assert part[0] == 206 and part[1] == f"bytes 10-109/{len(mp4)}"
+    assert bytes(part[2]) == mp4[10:110]

@@ -59,7 +59,7 @@ def test_today_with_four_activities_and_three_logs_runs_few_statements(
     app, client, factory, session, login
 ):
     """Today reads the user, the children, the plan (assignments with pauses and
-    activities, the day's logs), the notes and the adherence engine once."""
+    activities, the day's logs), the notes, the videos and the adherence engine once."""
     fam = _four_activities_three_logs(factory, session)
     login(fam.caregiver.email)
     client.get("/today")  # fills the adherence cache and the session's last-seen time
@@ -71,7 +71,7 @@ def test_today_with_four_activities_and_three_logs_runs_few_statements(
     # Two weeks of nothing before today: the prompt is up, from the same engine run.
     assert "What got in the way?" in text
     kinds = [s.split()[0] for s in counter.statements]
-    assert kinds == ["SELECT"] * 7, "\n".join(counter.statements)
+    assert kinds == ["SELECT"] * 8, "\n".join(counter.statements)
     tables = [re.findall(r"^FROM (\w+)", s, re.MULTILINE)[-1] for s in counter.statements]
     assert tables == [
         "user_account",  # the signed-in user, session, membership and roles
@@ -81,6 +81,7 @@ def test_today_with_four_activities_and_three_logs_runs_few_statements(
         "completion_log",  # day counts for the week and streak (the engine, once)
         "coaching_note",
         "barrier",  # asked lately? only read because a flag is up
+        "assignment",  # therapists' videos (media_clip of the activities in the program)
     ], "\n".join(counter.statements)
 
 

@@ -20,10 +20,12 @@ from sqlalchemy import select
 from homeprogram.models import (
     AssignmentPause,
     Child,
+    ClipStatus,
     CoachingNote,
     CompletionLog,
     Goal,
     Invite,
+    MediaClip,
     OrgMembership,
     User,
 )
@@ -35,6 +37,7 @@ from homeprogram.services import (
     accounts,
     classroom,
     invites,
+    media_storage,
     password_reset,
     pictures,
     tokens,
@@ -172,6 +175,12 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     )
     session.add(passkey)
     session.commit()
+    # Ready clips: Maya's home activity (not the teacher's), her classroom activity, and
+    # the custom activity's own (every child who has it).
+    home_clip = _ready_clip(app, session, org, child, home.activity_id)
+    classroom_clip = _ready_clip(app, session, org, child, custom.id)
+    library_clip = _ready_clip(app, session, org, None, custom.id)
+    session.commit()
     member = session.scalar(select(OrgMembership).where(OrgMembership.user_id == colleague.id))
     gone_member = session.scalar(
         select(OrgMembership).where(OrgMembership.user_id == deactivated.id)
@@ -209,6 +218,9 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "gone_member": gone_member,
         "session": other_session,
         "passkey": passkey,
+        "home_clip": home_clip,
+        "classroom_clip": classroom_clip,
+        "library_clip": library_clip,
     }
     return World(users, objects, {"invite": invite_token, "reset": reset_token})
 
@@ -218,6 +230,31 @@ def _store_picture(app: Flask) -> str:
     PIL.Image.new("RGB", (8, 8), "teal").save(image, "PNG")
     folder = Path(app.instance_path) / "pictures"
     return pictures.store(folder, pictures.reencode(image.getvalue()))
+
+
+def _ready_clip(app: Flask, session: Any, org: Any, child: Any, activity_id: int) -> MediaClip:
+    """A clip as processing leaves it (its files stand in: access is what is tested here)."""
+    store = media_storage.storage(app)
+    with store.new_upload_file() as upload:
+        upload.write(b"upload")
+    key = store.adopt(Path(upload.name))
+    store.path(key, "upload").rename(store.path(key, "mp4"))
+    store.path(key, "jpg").write_bytes(b"poster")
+    clip = MediaClip(
+        organization_id=org.id,
+        child_id=child.id if child is not None else None,
+        activity_id=activity_id,
+        key=key,
+        title="How to hold it",
+        status=ClipStatus.READY,
+        width=640,
+        height=360,
+        duration_seconds=12.0,
+        stored_bytes=12,
+    )
+    session.add(clip)
+    session.flush()
+    return clip
 
 
 def deactivate(session: Any, world: World) -> None:

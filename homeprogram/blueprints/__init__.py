@@ -39,3 +39,7 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.passkeys.routes import bp as passkeys_bp
 
     app.register_blueprint(passkeys_bp)
+
+    from homeprogram.blueprints.media.routes import bp as media_bp
+
+    app.register_blueprint(media_bp)

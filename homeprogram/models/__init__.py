@@ -7,6 +7,7 @@ from homeprogram.models.classroom import ClassroomUse
 from homeprogram.models.devices import KnownDevice
 from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
 from homeprogram.models.invites import Invite
+from homeprogram.models.media import ClipStatus, MediaClip, VideoConsent
 from homeprogram.models.passkeys import Passkey, PasskeyChallenge
 from homeprogram.models.password_reset import PasswordReset
 from homeprogram.models.people import (

@@ -74,6 +74,11 @@ class Activity(Base):
     # For therapists: clinical rationale and grading in professional terms.
     rationale: Mapped[str] = mapped_column(Text, default="")
     picture: Mapped[str | None] = mapped_column(String(80))
+    # Built-ins: the library illustration's version (a hash of its SVG files, so its URL
+    # changes with it), its text alternative, and one per step when it has step pictures.
+    illustration: Mapped[str | None] = mapped_column(String(16))
+    picture_alt: Mapped[str] = mapped_column(Text, default="")
+    step_picture_alts: Mapped[list[str]] = mapped_column(JSON, default=list)
     based_on_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id"))
     archived_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -109,6 +114,8 @@ class ActivityTranslation(Base):
     safety_notes: Mapped[list[str]] = mapped_column(JSON, default=list)
     classroom_summary: Mapped[str] = mapped_column(Text, default="")
     classroom_steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    picture_alt: Mapped[str] = mapped_column(Text, default="")
+    step_picture_alts: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

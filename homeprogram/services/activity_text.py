@@ -24,8 +24,23 @@ from homeprogram.services.errors import ValidationFailed
 from homeprogram.services.library import audit_activity
 from homeprogram.services.safety import Safety
 
-TEXT_FIELDS = ("title", "summary", "easier", "harder", "default_dose", "classroom_summary")
-LIST_FIELDS = ("steps", "materials", "stop_if", "safety_notes", "classroom_steps")
+TEXT_FIELDS = (
+    "title",
+    "summary",
+    "easier",
+    "harder",
+    "default_dose",
+    "classroom_summary",
+    "picture_alt",
+)
+LIST_FIELDS = (
+    "steps",
+    "materials",
+    "stop_if",
+    "safety_notes",
+    "classroom_steps",
+    "step_picture_alts",
+)
 MAX_TITLE = 120
 MAX_DOSE = 120
 MAX_LINES = 20
@@ -48,6 +63,8 @@ class ActivityText:
     classroom_summary: str
     classroom_steps: tuple[str, ...]
     safety: Safety
+    picture_alt: str = ""  # the library illustration's text alternative
+    step_picture_alts: tuple[str, ...] = ()  # one per step when it has step pictures
 
     @property
     def teacher_steps(self) -> tuple[str, ...]:
@@ -69,6 +86,8 @@ def _own(activity: Activity, wanted: str) -> ActivityText:
         classroom_summary=activity.classroom_summary or "",
         classroom_steps=tuple(activity.classroom_steps or ()),
         safety=safety.of(activity),
+        picture_alt=activity.picture_alt or "",
+        step_picture_alts=tuple(activity.step_picture_alts or ()),
     )
 
 
@@ -91,6 +110,8 @@ def text_of(activity: Activity, language: str) -> ActivityText:
             safety=replace(
                 safety.of(activity), stop_if=tuple(t.stop_if), notes=tuple(t.safety_notes)
             ),
+            picture_alt=t.picture_alt or activity.picture_alt or "",
+            step_picture_alts=tuple(t.step_picture_alts or activity.step_picture_alts or ()),
         )
     return _own(activity, language)
 
@@ -130,6 +151,8 @@ class TranslationFields:
     safety_notes: tuple[str, ...] = ()
     classroom_summary: str = ""
     classroom_steps: tuple[str, ...] = ()
+    picture_alt: str = ""
+    step_picture_alts: tuple[str, ...] = ()
 
     def cleaned(self) -> "TranslationFields":
         return TranslationFields(
@@ -161,6 +184,7 @@ def _original_counts(activity: Activity) -> dict[str, int]:
         "stop_if": len(own.stop_if),
         "safety_notes": len(own.notes),
         "classroom_steps": len(activity.classroom_steps or ()),
+        "step_picture_alts": len(activity.step_picture_alts or ()),
     }
 
 
@@ -184,6 +208,10 @@ def validate(fields: TranslationFields, activity: Activity) -> dict[str, str]:
     for name in ("summary", "easier", "harder"):
         if getattr(activity, name) and not getattr(fields, name):
             errors[name] = gettext("The original has this text: write it in this language too.")
+    if activity.picture_alt and not fields.picture_alt:
+        errors["picture_alt"] = gettext(
+            "The original has this text: write it in this language too."
+        )
     if activity.classroom_summary and not fields.classroom_summary:
         errors["classroom_summary"] = gettext(
             "The original has this text: write it in this language too."
@@ -254,6 +282,8 @@ _ITEM_KEYS = {
     "default_dose",
     "safety",
     "classroom",
+    "picture_alt",
+    "step_picture_alts",
 }
 
 
@@ -291,6 +321,8 @@ def _parse_item(path: Path, language: str, item: Any) -> tuple[str, TranslationF
         safety_notes=lines(safety_part.get("notes", []), "safety.notes"),
         classroom_summary=text(classroom.get("summary", ""), "classroom.summary"),
         classroom_steps=lines(classroom.get("steps", []), "classroom.steps"),
+        picture_alt=text(item.get("picture_alt", ""), "picture_alt"),
+        step_picture_alts=lines(item.get("step_picture_alts", []), "step_picture_alts"),
     )
     if fields != fields.cleaned():
         raise TranslationDataError(f"{label}: has blank entries or extra spaces")

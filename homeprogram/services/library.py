@@ -17,6 +17,7 @@ from flask_babel import gettext
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from homeprogram import illustrations
 from homeprogram.models import (
     Activity,
     Assignment,
@@ -34,6 +35,7 @@ from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.services.safety import Safety
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "data" / "activities"
+PICTURES = "pictures"  # the illustrations' folder, beside the activity files
 FOCUS_AREA_NOTES = Path(__file__).resolve().parent.parent / "data" / "focus_areas.json"
 
 AGE_MIN, AGE_MAX = 0, 21
@@ -64,6 +66,8 @@ class ActivityFields:
     classroom_summary: str = ""
     classroom_steps: tuple[str, ...] = ()
     rationale: str = ""
+    picture_alt: str = ""
+    step_picture_alts: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, activity: Activity) -> "ActivityFields":
@@ -84,6 +88,8 @@ class ActivityFields:
             classroom_summary=activity.classroom_summary or "",
             classroom_steps=tuple(activity.classroom_steps or ()),
             rationale=activity.rationale or "",
+            picture_alt=activity.picture_alt or "",
+            step_picture_alts=tuple(activity.step_picture_alts or ()),
         )
 
     def cleaned(self) -> "ActivityFields":
@@ -101,11 +107,13 @@ class ActivityFields:
             classroom_summary=self.classroom_summary.strip(),
             classroom_steps=_lines(self.classroom_steps),
             rationale=self.rationale.strip(),
+            picture_alt=self.picture_alt.strip(),
+            step_picture_alts=_lines(self.step_picture_alts),
         )
 
     def column_values(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in ("steps", "materials", "classroom_steps"):
+        for name in ("steps", "materials", "classroom_steps", "step_picture_alts"):
             values[name] = list(values[name])
         values["safety"] = self.safety.to_json()
         return values
@@ -250,6 +258,17 @@ def get_own_custom(session: Session, organization_id: int | None, activity_id: i
     if activity is None or organization_id is None or activity.organization_id != organization_id:
         raise NotFound()
     return activity
+
+
+_ILLUSTRATION_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def illustration_path(name: str) -> Path | None:
+    """The file of a shipped illustration (``<slug>`` or ``<slug>-step-<n>``), or None."""
+    if not _ILLUSTRATION_NAME.match(name) or len(name) > 100:
+        return None
+    path = BUILTIN_DIR / PICTURES / f"{name}.svg"
+    return path if path.is_file() else None
 
 
 def can_view_picture(session: Session, user_id: int | None, activity: Activity) -> bool:
@@ -429,6 +448,7 @@ class BuiltinActivity:
     slug: str
     language: str
     values: ActivityFields
+    illustration: str | None = None  # the version of its pictures (None: it has none)
 
 
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -449,6 +469,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "safety": dict,
     "classroom": dict,  # only with classroom_ok (and then required)
     "rationale": str,
+    "picture_alt": str,  # with the picture (pictures/<slug>.svg), and then required
+    "step_picture_alts": list,  # with step pictures (pictures/<slug>-step-<n>.svg)
 }
 _SAFETY_TYPES: dict[str, type] = {
     "small_parts": bool,
@@ -459,7 +481,7 @@ _SAFETY_TYPES: dict[str, type] = {
     "notes": list,
 }
 # Keys every data file entry must have ("classroom" depends on classroom_ok).
-_REQUIRED = set(_FIELD_TYPES) - {"classroom"}
+_REQUIRED = set(_FIELD_TYPES) - {"classroom", "picture_alt", "step_picture_alts"}
 
 
 def load_builtin(directory: Path | None = None) -> list[BuiltinActivity]:
@@ -516,8 +538,8 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
     if missing:
         raise fail(f"missing field(s) {', '.join(sorted(missing))}")
     _check_types(item, _FIELD_TYPES, "", fail)
-    for name in ("steps", "materials"):
-        if not all(isinstance(entry, str) for entry in item[name]):
+    for name in ("steps", "materials", "step_picture_alts"):
+        if not all(isinstance(entry, str) for entry in item.get(name, ())):
             raise fail(f"{name} must be a list of strings")
     if not _SLUG.match(item["slug"]) or len(item["slug"]) > 80:
         raise fail("slug must be lowercase words joined by hyphens (at most 80 characters)")
@@ -539,6 +561,8 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
         safety=item_safety,
         classroom_summary=classroom_summary,
         classroom_steps=classroom_steps,
+        picture_alt=item.get("picture_alt", ""),
+        step_picture_alts=tuple(item.get("step_picture_alts", ())),
     )
     if values != values.cleaned():
         raise fail("has blank entries or leading/trailing spaces")
@@ -556,7 +580,19 @@ def _parse_item(path: Path, index: int, item: Any) -> BuiltinActivity:
         errors.setdefault("safety", "; ".join(age_rules))
     if errors:
         raise fail("; ".join(f"{name}: {message}" for name, message in sorted(errors.items())))
-    return BuiltinActivity(slug=item["slug"], language=item["language"], values=values)
+    try:
+        version = illustrations.version_of(
+            path.parent / PICTURES,
+            item["slug"],
+            values.picture_alt,
+            values.step_picture_alts,
+            len(values.steps),
+        )
+    except illustrations.IllustrationError as error:
+        raise fail(str(error)) from error
+    return BuiltinActivity(
+        slug=item["slug"], language=item["language"], values=values, illustration=version
+    )
 
 
 def _check_types(item: dict[str, Any], types: dict[str, Any], prefix: str, fail: Any) -> None:
@@ -631,6 +667,7 @@ def sync_builtin(session: Session, directory: Path | None = None) -> tuple[int, 
     created = updated = 0
     for item in items:
         values = item.values.column_values()
+        values["illustration"] = item.illustration
         activity = existing.pop((item.slug, item.language), None)
         if activity is None:
             session.add(

@@ -44,7 +44,7 @@ from homeprogram.models import (
     Setting,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import adherence, audit, library, safety, schedule
+from homeprogram.services import adherence, audit, library, media, safety, schedule
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -463,8 +463,11 @@ def end_assignment(
         assignment.end_date = max(last_day, assignment.start_date)
         return assignment
     previous = session.get(Assignment, assignment.previous_id) if assignment.previous_id else None
+    child_id, activity_id = assignment.child_id, assignment.activity_id
     session.delete(assignment)
     session.flush()
+    # Its videos go with it, unless the activity is still in the program another way.
+    media.delete_for_activity_of_child(session, child_id, activity_id)
     # Ending an upcoming change ends the activity, not only the change.
     if previous is not None and previous.start_date <= last_day:
         previous.end_date = min(previous.end_date or last_day, last_day)

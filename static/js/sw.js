@@ -10,7 +10,12 @@
  *    (/children/<id>/today; /today is the first child's page and is kept under both), refreshed
  *    on every online visit and when a reminder for the child arrives, so the page, and the
  *    reminder's link, open in a basement; it is shown with the offline banner. Logout
- *    deletes it.
+ *    deletes it;
+ *  - the pictures a kept today page shows (activity illustrations, step pictures, custom
+ *    photos), fetched when the page is kept, so its cards have their pictures offline;
+ *  - the videos of today's cards, only when the parent asks for them on the today page
+ *    (they are large); served with range requests like the server does, so they seek.
+ *  Every "hp-pages" cache is deleted at logout.
  * Everything else, and every request that is not a GET, goes to the network untouched.
  */
 /* global HP_VERSION, HP_SHELL, HPQueue */
@@ -21,6 +26,10 @@ importScripts("/static/js/sw-push.js");
 
 const SHELL_CACHE = "hp-shell-" + HP_VERSION;
 const PAGES_CACHE = "hp-pages-v1";
+const PICTURES_CACHE = "hp-pages-pictures-v1";
+const VIDEOS_CACHE = "hp-pages-videos-v1";
+const PICTURE = /^\/library\/(illustrations\/[a-z0-9-]+\.svg|\d+\/picture\/[A-Za-z0-9_-]+\.webp)$/;
+const VIDEO = /^\/media\/\d+\/(video\.mp4|poster\.jpg)$/;
 const TODAY_PAGE = /^\/(today|children\/\d+\/today)$/;
 const SYNC_TAG = "hp-log-sync";
 
@@ -86,7 +95,87 @@ async function keepPage(key, response) {
     await cache.put(also, response.clone());
   }
   await cache.put(key, response.clone());
+  await keepPictures(await response.clone().text());
 }
+
+// The pictures of a kept page; the ones already kept are not fetched again (their URLs
+// carry their version).
+async function keepPictures(html) {
+  const cache = await caches.open(PICTURES_CACHE);
+  const found = html.match(/\/library\/(?:illustrations\/[a-z0-9-]+\.svg\?v=[0-9a-f]+|\d+\/picture\/[A-Za-z0-9_-]+\.webp)/g) || [];
+  const wanted = Array.from(new Set(found));
+  await Promise.all(wanted.map(async function (path) {
+    if (await cache.match(path)) { return; }
+    try {
+      const response = await fetch(path, { credentials: "same-origin" });
+      if (response.ok) { await cache.put(path, response); }
+    } catch (offline) { /* kept on the next online visit */ }
+  }));
+}
+
+async function picture(request) {
+  const cache = await caches.open(PICTURES_CACHE);
+  const kept = await cache.match(request, { ignoreVary: true });
+  return kept || fetch(request);
+}
+
+// A kept video (or poster), answering a Range request with the part asked for.
+async function video(request, url) {
+  const cache = await caches.open(VIDEOS_CACHE);
+  const kept = await cache.match(url.pathname, { ignoreVary: true });
+  if (!kept) { return fetch(request); }
+  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("Range") || "");
+  if (!range) { return kept; }
+  const body = await kept.blob();
+  const size = body.size;
+  let start = range[1] === "" ? size - Number(range[2]) : Number(range[1]);
+  let end = range[1] === "" || range[2] === "" ? size - 1 : Number(range[2]);
+  start = Math.max(0, start);
+  end = Math.min(end, size - 1);
+  if (start > end) {
+    return new Response(null, { status: 416, headers: { "Content-Range": "bytes */" + size } });
+  }
+  return new Response(body.slice(start, end + 1), {
+    status: 206,
+    headers: {
+      "Content-Type": kept.headers.get("Content-Type") || "video/mp4",
+      "Content-Range": "bytes " + start + "-" + end + "/" + size,
+      "Content-Length": String(end - start + 1),
+      "Accept-Ranges": "bytes",
+    },
+  });
+}
+
+// The today page asks to keep (or forget) its videos: {type, urls}; answers on the port.
+async function keepVideos(urls) {
+  const cache = await caches.open(VIDEOS_CACHE);
+  const kept = [];
+  for (const path of urls) {
+    if (!VIDEO.test(new URL(path, self.location.origin).pathname)) { continue; }
+    if (!(await cache.match(path))) {
+      const response = await fetch(path, { credentials: "same-origin" });
+      if (!response.ok) { throw new Error("A video could not be fetched: " + response.status); }
+      await cache.put(path, response);
+    }
+    kept.push(path);
+  }
+  return kept;
+}
+
+self.addEventListener("message", function (event) {
+  const data = event.data || {};
+  const port = event.ports && event.ports[0];
+  if (data.type === "hp-keep-videos" && Array.isArray(data.urls)) {
+    event.waitUntil(keepVideos(data.urls).then(
+      function (kept) { if (port) { port.postMessage({ ok: true, kept: kept }); } },
+      function (error) { if (port) { port.postMessage({ ok: false, error: String(error) }); } }
+    ));
+  } else if (data.type === "hp-forget-videos") {
+    event.waitUntil(caches.delete(VIDEOS_CACHE).then(function () {
+      if (port) { port.postMessage({ ok: true, kept: [] }); }
+    }));
+  }
+});
 
 // Fetch a child's today page and keep it (a reminder for that child just arrived, so the
 // phone is online now and may not be when the family taps it).
@@ -127,6 +216,10 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(navigate(request, url));
   } else if (HP_SHELL.indexOf(url.pathname) !== -1) {
     event.respondWith(fromShell(request, url));
+  } else if (PICTURE.test(url.pathname)) {
+    event.respondWith(picture(request));
+  } else if (VIDEO.test(url.pathname)) {
+    event.respondWith(video(request, url));
   }
 });
 

@@ -87,7 +87,7 @@
     const expected = Number(card.dataset.expected || 0);
     const count = Number(card.dataset.count || 0) + pending;
     const complete = count >= expected;
-    label.textContent = complete ? button.dataset.extraLabel : button.dataset.doneLabel;
+    label.textContent = complete ? words.extraLabel : words.doneLabel;
     // Once the plan is covered the next tap is a further session: a secondary button, away
     // from a stray second tap.
     button.classList.toggle("primary", !complete);
@@ -153,8 +153,8 @@
   function tapOf(form) {
     return {
       client_id: field(form, "client_id").value,
-      assignment_id: Number(form.dataset.assignmentId),
-      child_id: Number(form.dataset.childId),
+      assignment_id: Number(field(form, "assignment_id").value),
+      child_id: childId,
       occurred_at: field(form, "occurred_at").value || new Date().toISOString(),
       user_id: userId,
       queued_at: new Date().toISOString(),

@@ -2,7 +2,7 @@
 
 import json
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.admin.routes import bp
 from homeprogram.extensions import db
-from homeprogram.services import access, child_data
+from homeprogram.services import access, child_data, media, media_storage
 from homeprogram.web import actor, child_or_404
 
 
@@ -43,6 +43,23 @@ def export_child(child_id: int):
         body,
         mimetype="application/json",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/children/<int:child_id>/export/media")
+@staff_required
+def export_child_media(child_id: int):
+    """The child's own video clips (and posters) as one ZIP file, written to a temporary
+    file (clips are large) and recorded in the audit trail."""
+    grant = child_or_404(child_id, access.STAFF_ROLES)
+    s = db.session
+    archive = media.export_archive(s, actor(), grant.child, media_storage.storage())
+    s.commit()
+    return send_file(
+        archive,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"child-{grant.child.id}-videos.zip",
     )
 
 

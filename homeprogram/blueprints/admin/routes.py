@@ -10,7 +10,7 @@ from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.extensions import db
 from homeprogram.invite_links import invite_created_page
 from homeprogram.models.base import utcnow
-from homeprogram.services import accounts, invites
+from homeprogram.services import accounts, invites, media
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor
 
@@ -28,6 +28,8 @@ def _staff_page(form: StaffInviteForm, status: int = 200):
         open_invites=invites.open_invites(s, org_id, None, utcnow()),
         form=form,
         confirm=ConfirmForm(),
+        media_usage=media.organization_usage(s, org_id),
+        media_quota=media.quota_bytes(current_app.config["MEDIA_QUOTA_MB"]),
     ), status
 
 

@@ -52,7 +52,7 @@ def _helpers() -> dict[str, Any]:
 
 def _picture_url(activity: Activity) -> str | None:
     """The activity's picture, when there is one this user may see."""
-    if not activity.picture or not library.can_view_picture(db.session, current_user.id, activity):
+    if activity.picture and not library.can_view_picture(db.session, current_user.id, activity):
         return None
     return activity_picture_url(activity)
 
@@ -167,7 +167,7 @@ def card(child_id: int, assignment_id: int):
             )
         except NotFound:
             abort(404)
-        response = render("caregiver/partials/steps.html", a=shown.assignment)
+        response = render("caregiver/partials/steps.html", a=shown.assignment, child=child)
         response.vary.add("HX-Request")
         return response
     return _card_response(child, assignment_id)

@@ -9,7 +9,7 @@ from homeprogram.blueprints.caregiver.blueprint import bp
 from homeprogram.blueprints.caregiver.forms import TokenForm
 from homeprogram.blueprints.core.forms import LanguageForm
 from homeprogram.extensions import db
-from homeprogram.services import tokens
+from homeprogram.services import access, tokens
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.web import actor, apply_errors, render
 
@@ -22,6 +22,7 @@ def _page(form: TokenForm, new_token: str | None = None, status: int = 200):
         api_tokens=tokens.active_tokens(db.session, current_user.id),
         new_token=new_token,
         language_form=LanguageForm(formdata=None, language=current_user.locale, next=request.path),
+        family_children=access.children_for(db.session, current_user.id, "caregiver"),
     ), status
 
 

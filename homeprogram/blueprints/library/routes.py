@@ -75,10 +75,24 @@ def focus_area_note(value: str) -> str:
 
 @bp.app_template_global()
 def activity_picture_url(activity: Activity) -> str | None:
-    """The picture's URL (it changes with the picture, so it can be cached), or None."""
-    if not activity.picture:
+    """The picture's URL (it changes with the picture, so it can be cached), or None.
+
+    A custom activity's own photo, else the library's illustration.
+    """
+    if activity.picture:
+        return url_for("library.picture", activity_id=activity.id, name=activity.picture)
+    return illustration_url(activity)
+
+
+@bp.app_template_global()
+def illustration_url(activity: Activity, step: int | None = None) -> str | None:
+    """A built-in activity's illustration, or the picture of its step ``step`` (1-based)."""
+    if not activity.illustration or not activity.slug:
         return None
-    return url_for("library.picture", activity_id=activity.id, name=activity.picture)
+    if step is not None and not 1 <= step <= len(activity.step_picture_alts or ()):
+        return None
+    name = activity.slug if step is None else f"{activity.slug}-step-{step}"
+    return url_for("library.illustration", name=name, v=activity.illustration)
 
 
 def _pictures_dir() -> Path:
@@ -345,6 +359,21 @@ def _too_large(error: RequestEntityTooLarge):
             form.picture.errors = [pictures.too_large()]
             return _detail_page(activity, form, 413)
     return render_template("error.html", status=413, title=error.name, error=error), 413
+
+
+@bp.get("/illustrations/<name>.svg")
+@login_required
+def illustration(name: str):
+    """A library illustration (the same for every user: built-in content, no child data)."""
+    path = library.illustration_path(name)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype="image/svg+xml", max_age=0)
+    # Versioned URLs (?v=) change with the file; the browser may keep them for a year.
+    if request.args.get("v"):
+        response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/<int:activity_id>/picture/<name>")
