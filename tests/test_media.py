@@ -326,3 +326,20 @@ def test_the_childs_videos_come_with_the_data_export(app, client, login, session
         assert sorted(z.namelist()) == [f"clip-{clip.id}.jpg", f"clip-{clip.id}.mp4"]
         stored = (Path(app.instance_path) / "media" / f"{clip.key}.mp4").read_bytes()
         assert z.read(f"clip-{clip.id}.mp4") == stored
+
+
+def test_deleting_the_child_deletes_the_videos_and_their_files(
+    app, client, login, session, family, tmp_path
+):
+    source = Clip(seconds=1).write(tmp_path / "clip.mp4")
+    login("t@media.test")
+    _upload(client, family["child"].id, family["activity"].id, source)
+    _process(app)
+    assert _media_files(app)
+    response = client.post(
+        f"/org/children/{family['child'].id}/delete", data={"confirm_name": "Lena"}
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    assert session.scalar(select(MediaClip.id)) is None
+    assert _media_files(app) == []

@@ -443,6 +443,11 @@ def delete_clip(session: Session, actor: Actor, clip: MediaClip, store: MediaSto
     session.flush()
 
 
+def keys_of_child(session: Session, child_id: int) -> list[str]:
+    """The storage keys of every clip of the child's own (for deleting their files)."""
+    return list(session.scalars(select(MediaClip.key).where(MediaClip.child_id == child_id)))
+
+
 def delete_for_activity_of_child(session: Session, child_id: int, activity_id: int) -> int:
     """The child's clips for an activity that is no longer in their program at all."""
     still = session.scalar(

@@ -75,7 +75,11 @@ def delete_child(child_id: int):
         page = render_template("admin/child_data.html", child=grant.child, form=form)
         return page, 400
     name = grant.child.display_name
+    clip_keys = media.keys_of_child(s, grant.child.id)
     child_data.delete_child(s, actor(), grant.child)
     s.commit()
+    store = media_storage.storage()
+    for key in clip_keys:  # its videos' files, now that no row points at them
+        store.delete(key)
     flash(gettext("All data about %(name)s was deleted.", name=name), "info")
     return redirect(url_for("therapist.caseload"))
