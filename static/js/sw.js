@@ -14,7 +14,8 @@
  *  - the pictures a kept today page shows (activity illustrations, step pictures, custom
  *    photos), fetched when the page is kept, so its cards have their pictures offline;
  *  - the videos of today's cards, only when the parent asks for them on the today page
- *    (they are large); served with range requests like the server does, so they seek.
+ *    (they are large; earlier days' are let go then); served with range requests like the
+ *    server does, so they seek.
  *  Every "hp-pages" cache is deleted at logout.
  * Everything else, and every request that is not a GET, goes to the network untouched.
  */
@@ -146,7 +147,9 @@ async function video(request, url) {
   });
 }
 
-// The today page asks to keep (or forget) its videos: {type, urls}; answers on the port.
+// The today page asks to keep its videos ({type, urls}; answers on the port): those are
+// fetched, and videos kept on an earlier day are let go, so the phone holds today's only
+// (the size the page showed).
 async function keepVideos(urls) {
   const cache = await caches.open(VIDEOS_CACHE);
   const kept = [];
@@ -157,8 +160,12 @@ async function keepVideos(urls) {
       if (!response.ok) { throw new Error("A video could not be fetched: " + response.status); }
       await cache.put(path, response);
     }
-    kept.push(path);
+    kept.push(new URL(path, self.location.origin).pathname);
   }
+  const old = await cache.keys();
+  await Promise.all(old.filter(function (request) {
+    return kept.indexOf(new URL(request.url).pathname) === -1;
+  }).map(function (request) { return cache.delete(request); }));
   return kept;
 }
 
@@ -170,10 +177,6 @@ self.addEventListener("message", function (event) {
       function (kept) { if (port) { port.postMessage({ ok: true, kept: kept }); } },
       function (error) { if (port) { port.postMessage({ ok: false, error: String(error) }); } }
     ));
-  } else if (data.type === "hp-forget-videos") {
-    event.waitUntil(caches.delete(VIDEOS_CACHE).then(function () {
-      if (port) { port.postMessage({ ok: true, kept: [] }); }
-    }));
   }
 });
 
