@@ -441,12 +441,12 @@ TABLE: dict[str, Entry] = {
     ),
     # caregiver
     "caregiver.today": Entry(("GET",), CAREGIVERS, query=("child",)),
-    "caregiver.child_today": Entry(("GET",), FAMILY, args=_child, query=("steps",)),
+    "caregiver.child_today": Entry(("GET",), FAMILY, args=_child, query=("steps", "logs")),
     "caregiver.card": Entry(
         ("GET",),
         FAMILY,
         args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id},
-        query=("steps",),
+        query=("steps", "logs"),
     ),
     "caregiver.week": Entry(("GET",), FAMILY, args=_child, query=("start",)),
     "caregiver.first_week": Entry(("GET",), CAREGIVERS),

@@ -336,6 +336,11 @@ def test_each_session_of_the_day_has_its_own_filled_in_details(client, factory, 
             for log_id in (m1, m2, b1, b2)
         }
     page = client.get("/today").get_data(as_text=True)
+    # Both cards are done: their sessions are one tap away, loaded when opened.
+    assert page.count("Your 2 sessions today") == 2
+    for assignment in (fam.morning, fam.bedtime):
+        card_url = f"/children/{fam.child.id}/today/cards/{assignment.id}?logs=1"
+        page += client.get(card_url, headers=HX).get_data(as_text=True)
     assert all(f'formaction="{url}"' in page for url in undo.values())
     # Today stays light: each form is loaded when its details are opened (htmx asks the
     # details address; without JavaScript the link there opens it as a page).
@@ -651,6 +656,29 @@ def test_a_done_cards_steps_load_when_opened(client, factory, login):
     assert '<details class="steps" open>' in opened and "Push the button." in opened
     assert "Squeeze the putty" in page  # still to do: its steps are in the page
     assert page.count('<details class="steps">') == 1
+
+
+def test_a_done_cards_sessions_are_one_tap_away(client, factory, login, session):
+    """A done card counts its sessions and loads them (Undo, details) when opened; the card
+    answering the tap keeps them in view; without JavaScript a link shows them."""
+    fam = family(factory)
+    login(fam.caregiver.email)
+    answered = _done(client, fam, fam.morning).get_data(as_text=True)
+    [log] = _logs(session)
+    undo = f'formaction="/children/{fam.child.id}/logs/{log.id}/undo"'
+    assert undo in answered  # just tapped: Undo is right there
+    page = client.get("/today").get_data(as_text=True)
+    card = rf'<article[^>]*id="card-{fam.morning.id}".*?</article>'
+    done = re.search(card, page, re.S).group(0)
+    assert undo not in done and "<summary>Your session today</summary>" in done
+    card_url = f"/children/{fam.child.id}/today/cards/{fam.morning.id}"
+    assert f'hx-get="{card_url}?logs=1" hx-trigger="toggle once"' in done
+    sessions = client.get(f"{card_url}?logs=1", headers=HX).get_data(as_text=True)
+    assert undo in sessions and "<article" not in sessions
+    link = f"/children/{fam.child.id}/today?logs={fam.morning.id}"
+    assert f'href="{link}#card-{fam.morning.id}"' in done
+    opened = re.search(card, client.get(link).get_data(as_text=True), re.S).group(0)
+    assert undo in opened
 
 
 def test_details_open_as_a_page_without_javascript(client, factory, login, session):

@@ -95,6 +95,7 @@ def _card_response(
         "caregiver/partials/card.html",
         child=child,
         card=card,
+        logs_open=True,  # the card answers a tap on it: its sessions stay in view
         just_logged=just_logged,
         details={**_details(card), **(typed or {})},
         announce=announce,
@@ -104,10 +105,14 @@ def _card_response(
 
 
 def _today_page(
-    child: Child, children: list[Child] | None = None, open_steps: int | None = None
+    child: Child,
+    children: list[Child] | None = None,
+    open_steps: int | None = None,
+    open_logs: int | None = None,
 ) -> Any:
     """The today page of ``child``; ``children`` are the caregiver's, when already read;
-    ``open_steps``: the assignment whose steps are shown open (a done card's, without JS)."""
+    ``open_steps`` and ``open_logs``: the assignment whose steps, or sessions, are shown
+    open (a done card's, without JS)."""
     s = db.session
     day = _today(child)
     if children is None:
@@ -118,6 +123,7 @@ def _today_page(
         children=children,
         child=child,
         open_steps=open_steps,
+        open_logs=open_logs,
         plan=page.plan,
         notes=programs.open_notes(s, child.id),
         week=page.week,
@@ -152,7 +158,11 @@ def today():
 @bp.get("/children/<int:child_id>/today")
 @caregiver_required
 def child_today(child_id: int):
-    return _today_page(_family_child(child_id), open_steps=parse_id(request.args.get("steps", "")))
+    return _today_page(
+        _family_child(child_id),
+        open_steps=parse_id(request.args.get("steps", "")),
+        open_logs=parse_id(request.args.get("logs", "")),
+    )
 
 
 @bp.get("/children/<int:child_id>/today/cards/<int:assignment_id>")
@@ -168,6 +178,23 @@ def card(child_id: int, assignment_id: int):
         except NotFound:
             abort(404)
         response = render("caregiver/partials/steps.html", a=shown.assignment, child=child)
+        response.vary.add("HX-Request")
+        return response
+    if htmx and "logs" in request.args:
+        # A card done for the day loads its sessions when they are opened.
+        try:
+            shown = plans.card_for(
+                db.session, child, assignment_id, _today(child), user_id=current_user.id
+            )
+        except NotFound:
+            abort(404)
+        response = render(
+            "caregiver/partials/my_logs.html",
+            a=shown.assignment,
+            card=shown,
+            child=child,
+            details=_details(shown),
+        )
         response.vary.add("HX-Request")
         return response
     return _card_response(child, assignment_id)
