@@ -90,9 +90,9 @@
     label.textContent = complete ? words.extraLabel : words.doneLabel;
     // Once the plan is covered the next tap is a further session: a secondary button, away
     // from a stray second tap.
-    button.classList.toggle("primary", !complete);
-    button.classList.toggle("big", !complete);
-    button.classList.toggle("secondary", complete);
+    button.classList.toggle("button--primary", !complete);
+    button.classList.toggle("button--big", !complete);
+    button.classList.toggle("button--secondary", complete);
   }
 
   // The "kept on this phone" and "not saved" boxes: one copy in the page (a <template>),
