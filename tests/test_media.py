@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from homeprogram.extensions import db
-from homeprogram.models import ClipStatus, MediaClip, VideoConsent
+from homeprogram.models import AuditEvent, ClipStatus, MediaClip, VideoConsent
 from homeprogram.models.base import utcnow
 from homeprogram.services import classroom, media, media_storage, programs
 from homeprogram.services.audit import SYSTEM
@@ -343,3 +343,26 @@ def test_deleting_the_child_deletes_the_videos_and_their_files(
     session.expire_all()
     assert session.scalar(select(MediaClip.id)) is None
     assert _media_files(app) == []
+
+
+def test_staff_watching_a_clip_is_in_the_audit_trail_once_per_playback(
+    app, client, login, session, family, tmp_path
+):
+    source = Clip(seconds=1).write(tmp_path / "clip.mp4")
+    login("t@media.test")
+    _upload(client, family["child"].id, family["activity"].id, source)
+    _process(app)
+    clip_id = _clip(session).id
+
+    def viewed() -> int:
+        return len(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "media.viewed")).all()
+        )
+
+    _get(client, f"/media/{clip_id}/video.mp4")
+    _get(client, f"/media/{clip_id}/video.mp4", headers={"Range": "bytes=500-"})  # seeking
+    assert viewed() == 1
+    family_client = app.test_client()
+    login("p@media.test", c=family_client)
+    _get(family_client, f"/media/{clip_id}/video.mp4")
+    assert viewed() == 1  # the family's own child: not a staff read

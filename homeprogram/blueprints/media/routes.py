@@ -14,6 +14,7 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     send_file,
     url_for,
 )
@@ -25,7 +26,7 @@ from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.media.forms import VideoForm
 from homeprogram.extensions import db, htmx
 from homeprogram.models import Activity, Child, MediaClip
-from homeprogram.services import access, library, media, media_storage, programs, video
+from homeprogram.services import access, audit, library, media, media_storage, programs, video
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.upload_request import uploaded_path
 from homeprogram.web import actor, apply_errors, render
@@ -261,6 +262,20 @@ def _send(clip_id: int, kind: str, mimetype: str):
     path = _store().path(clip.key, kind)
     if not path.is_file():
         abort(404)
+    starts = request.headers.get("Range", "bytes=0-").replace(" ", "").startswith("bytes=0-")
+    if kind == "mp4" and starts and current_user.is_staff:
+        # Staff watching a child's clip is a read of the child's record (as the child page
+        # is); once per playback, not per range request. Its own write transaction.
+        with db.transaction() as w:
+            audit.record(
+                w,
+                actor(),
+                "media.viewed",
+                organization_id=clip.organization_id,
+                child_id=clip.child_id,
+                target_type="media_clip",
+                target_id=clip.id,
+            )
     # conditional=True answers Range requests with 206, so phones can seek.
     response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=3600"
