@@ -284,6 +284,14 @@ def library_sync() -> None:
         click.echo(f"Activity data error: {error}", err=True)
         sys.exit(1)
     click.echo(f"Built-in activities: {created} created, {updated} updated.")
+    from homeprogram.services import library
+
+    items = library.load_builtin()
+    pictured = sum(1 for item in items if item.illustration)
+    stepped = sum(1 for item in items if item.values.step_picture_alts)
+    click.echo(
+        f"Pictures: {pictured} of {len(items)} activities, {stepped} with a picture per step."
+    )
 
 
 @library_group.command("stats")

@@ -172,6 +172,9 @@ def test_cli_sync_and_demo_load_the_library(runner, session):
     result = runner.invoke(args=["library", "sync"])
     assert result.exit_code == 0, result.output
     assert f"{len(load_builtin())} created, 0 updated" in result.output
+    items = load_builtin()
+    stepped = sum(1 for item in items if item.values.step_picture_alts)
+    assert f"Pictures: {len(items)} of {len(items)} activities, {stepped} with" in result.output
     again = runner.invoke(args=["library", "sync"])
     assert "0 created, 0 updated" in again.output
     demo = runner.invoke(args=["demo", "--no-serve"])
