@@ -144,13 +144,18 @@ def test_a_form_without_javascript_sent_twice_stores_one_log(client, factory, lo
 
 
 def test_done_without_javascript_redirects_to_today(client, factory, login, session):
-    """The Done form works as a plain form post too."""
+    """The Done form works as a plain form post too: back on today at that card, with its
+    sessions shown (the card is done, so they would be folded), Undo at hand."""
     fam = family(factory)
     login(fam.caregiver.email)
     response = _done(client, fam, fam.morning, headers={})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/children/{fam.child.id}/today")
-    assert len(_logs(session)) == 1
+    card = f"card-{fam.morning.id}"
+    location = response.headers["Location"]
+    assert location.endswith(f"/children/{fam.child.id}/today?logs={fam.morning.id}#{card}")
+    [log] = _logs(session)
+    page = client.get(location.split("#")[0]).get_data(as_text=True)
+    assert f'formaction="/children/{fam.child.id}/logs/{log.id}/undo"' in page
 
 
 def test_extra_sessions_are_accepted_and_shown_as_extra(client, factory, login, session):

@@ -77,9 +77,17 @@ def _card_response(
     typed: dict[int, DetailsFields] | None = None,
     announce: str = "",
 ) -> Any:
-    """The card fragment for htmx (with a message for the live region), else the today page."""
+    """The card fragment for htmx (with a message for the live region), else the today page
+    at that card, its sessions shown (a done card would fold them)."""
     if not htmx:
-        response = redirect(url_for("caregiver.child_today", child_id=child.id))
+        response = redirect(
+            url_for(
+                "caregiver.child_today",
+                child_id=child.id,
+                logs=assignment_id,
+                _anchor=f"card-{assignment_id}",
+            )
+        )
         response.vary.add("HX-Request")  # the same URL answers htmx with a fragment
         return response
     try:
