@@ -559,7 +559,8 @@ def test_todays_pictures_and_kept_videos_open_offline(
     source = Clip(seconds=1).write(tmp_path / "clip.mp4")
     with store.new_upload_file() as upload:
         upload.write(source.read_bytes())
-    key = store.adopt(Path(upload.name))
+    key = media_storage.new_key()
+    store.adopt(Path(upload.name), key)
     done = video.transcode(source, store.path(key, "mp4"), store.path(key, "jpg"))
     clip = MediaClip(
         organization_id=org.id,

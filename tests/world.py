@@ -237,7 +237,8 @@ def _ready_clip(app: Flask, session: Any, org: Any, child: Any, activity_id: int
     store = media_storage.storage(app)
     with store.new_upload_file() as upload:
         upload.write(b"upload")
-    key = store.adopt(Path(upload.name))
+    key = media_storage.new_key()
+    store.adopt(Path(upload.name), key)
     store.path(key, "upload").rename(store.path(key, "mp4"))
     store.path(key, "jpg").write_bytes(b"poster")
     clip = MediaClip(

@@ -267,7 +267,7 @@ def illustration_path(name: str) -> Path | None:
     """The file of a shipped illustration (``<slug>`` or ``<slug>-step-<n>``), or None."""
     if not _ILLUSTRATION_NAME.match(name) or len(name) > 100:
         return None
-    path = BUILTIN_DIR / PICTURES / f"{name}.svg"
+    path = illustrations.picture_file(BUILTIN_DIR / PICTURES, name)
     return path if path.is_file() else None
 
 

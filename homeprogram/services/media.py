@@ -14,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import IO
+from typing import IO, Any
 
 from flask_babel import gettext
 from sqlalchemy import exists, func, or_, select, update
@@ -111,6 +111,20 @@ def revoke_consent(session: Session, actor: Actor, child: Child) -> int:
     return hidden
 
 
+def audit_clip(session: Session, actor: Actor, action: str, clip: MediaClip, **detail: Any) -> None:
+    """An audit row about one clip (its organisation and child)."""
+    audit.record(
+        session,
+        actor,
+        action,
+        organization_id=clip.organization_id,
+        child_id=clip.child_id,
+        target_type="media_clip",
+        target_id=clip.id,
+        **detail,
+    )
+
+
 # --- Adding a clip ----------------------------------------------------------------------------
 
 
@@ -199,14 +213,11 @@ def add_clip(
     )
     session.add(clip)
     session.flush()
-    audit.record(
+    audit_clip(
         session,
         actor,
         "media.uploaded",
-        organization_id=organization_id,
-        child_id=clip.child_id,
-        target_type="media_clip",
-        target_id=clip.id,
+        clip,
         activity_id=new.activity.id,
         shows_child=new.shows_child,
         bytes=new.upload_bytes,
@@ -276,7 +287,7 @@ def process(transaction: Transaction, store: MediaStorage, clip_id: int | None =
         # the lease runs out and another run tries again. Logged with its id.
         log.exception("media clip %s: processing failed; it will be tried again", clip_id)
         return True
-    store.path(key, "upload").unlink(missing_ok=True)
+    source.unlink(missing_ok=True)
     with transaction() as s:
         clip = s.get(MediaClip, clip_id)
         if clip is None:  # deleted while it was processed
@@ -302,16 +313,7 @@ def _finish_refused(
             clip.status = ClipStatus.REFUSED
             clip.reason = code
             clip.stored_bytes = 0
-            audit.record(
-                s,
-                SYSTEM,
-                "media.refused",
-                organization_id=clip.organization_id,
-                child_id=clip.child_id,
-                target_type="media_clip",
-                target_id=clip.id,
-                reason=code,
-            )
+            audit_clip(s, SYSTEM, "media.refused", clip, reason=code)
     log.info("media clip %s refused: %s", clip_id, code)
 
 
@@ -428,17 +430,10 @@ def get_clip_for_staff(
 # --- Deleting ---------------------------------------------------------------------------------
 
 
-def delete_clip(session: Session, actor: Actor, clip: MediaClip, store: MediaStorage) -> None:
-    """Remove a clip's row now; its files go after the commit (see :func:`sweep`)."""
-    audit.record(
-        session,
-        actor,
-        "media.deleted",
-        organization_id=clip.organization_id,
-        child_id=clip.child_id,
-        target_type="media_clip",
-        target_id=clip.id,
-    )
+def delete_clip(session: Session, actor: Actor, clip: MediaClip) -> None:
+    """Remove a clip's row; the caller deletes its files after the commit (else
+    :func:`sweep` does)."""
+    audit_clip(session, actor, "media.deleted", clip)
     session.delete(clip)
     session.flush()
 
@@ -486,16 +481,7 @@ def sweep(transaction: Transaction, store: MediaStorage, older_than_seconds: flo
             )
         )
         for clip in hidden:
-            audit.record(
-                s,
-                SYSTEM,
-                "media.deleted",
-                organization_id=clip.organization_id,
-                child_id=clip.child_id,
-                target_type="media_clip",
-                target_id=clip.id,
-                reason="consent_revoked",
-            )
+            audit_clip(s, SYSTEM, "media.deleted", clip, reason="consent_revoked")
             s.delete(clip)
     deleted = 0
     strays = list(store.stray_keys(older_than_seconds))

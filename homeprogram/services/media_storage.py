@@ -26,8 +26,8 @@ class MediaStorage(Protocol):
         """An open, named file to stream an upload into (then given to :meth:`adopt`)."""
         ...
 
-    def adopt(self, upload_path: Path) -> str:
-        """Keep a streamed upload under a new key; returns the key."""
+    def adopt(self, upload_path: Path, key: str) -> None:
+        """Keep a streamed upload under ``key`` (from :func:`new_key`)."""
         ...
 
     def path(self, key: str, kind: str) -> Path: ...
@@ -56,10 +56,8 @@ class FolderStorage:
             dir=self._folder(), prefix=".incoming-", delete=False
         )
 
-    def adopt(self, upload_path: Path) -> str:
-        key = secrets.token_urlsafe(18)
+    def adopt(self, upload_path: Path, key: str) -> None:
         os.replace(upload_path, self.path(key, "upload"))
-        return key
 
     def path(self, key: str, kind: str) -> Path:
         if kind not in KINDS or not key.replace("-", "").replace("_", "").isalnum():
@@ -86,6 +84,11 @@ class FolderStorage:
             if kind in KINDS and key not in seen:
                 seen.add(key)
                 yield key
+
+
+def new_key() -> str:
+    """A clip's random key, the name of its files."""
+    return secrets.token_urlsafe(18)
 
 
 def storage(app: Flask | None = None) -> MediaStorage:

@@ -24,9 +24,9 @@ from flask_login import current_user, login_required
 from homeprogram.access_control import staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.media.forms import VideoForm
-from homeprogram.extensions import db, htmx
+from homeprogram.extensions import db
 from homeprogram.models import Activity, Child, MediaClip
-from homeprogram.services import access, audit, library, media, media_storage, programs, video
+from homeprogram.services import access, library, media, media_storage, programs, video
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.upload_request import uploaded_path
 from homeprogram.web import actor, apply_errors, render
@@ -119,17 +119,9 @@ def _receive(child: Child | None, activity: Activity, form: VideoForm) -> MediaC
     store = _store()
     organization_id = child.organization_id if child is not None else activity.organization_id
     assert organization_id is not None
+    key = media_storage.new_key()
     try:
-        problems = media.check_new_clip(
-            db.session, new, organization_id, current_app.config["MEDIA_QUOTA_MB"]
-        )
-        if problems:
-            raise ValidationFailed(problems)
-        key = store.adopt(Path(path))
-    except BaseException:
-        Path(path).unlink(missing_ok=True)
-        raise
-    try:
+        # Checks first (a refused clip adds nothing), then the file takes the row's key.
         clip = media.add_clip(
             db.session,
             actor(),
@@ -138,29 +130,43 @@ def _receive(child: Child | None, activity: Activity, form: VideoForm) -> MediaC
             key=key,
             quota_mb=current_app.config["MEDIA_QUOTA_MB"],
         )
+        store.adopt(Path(path), key)
         db.session.commit()
     except BaseException:
+        Path(path).unlink(missing_ok=True)
         store.delete(key)
         raise
     return clip
 
 
 def _upload_page(child: Child | None, activity: Activity | None, form: VideoForm, status: int):
-    """The form again with its messages (an htmx request gets the clips section only)."""
+    """The form again with its messages (the upload forms are plain posts: a whole page)."""
     if child is not None:
         clips = media.child_clips(db.session, child.id)
         context = {"child": child, "video_form": form, "clips": clips}
-        template = "media/partials/child_clips.html"
         page = url_for("therapist.child", child_id=child.id)
     else:
         assert activity is not None
         clips = media.activity_clips(db.session, activity.id)
         context = {"activity": activity, "video_form": form, "clips": clips}
-        template = "media/partials/activity_clips.html"
         page = url_for("library.detail", activity_id=activity.id)
-    if htmx:
-        return render_template(template, **context), status
     return render_template("media/upload_failed.html", back=page, **context), status
+
+
+def _take(child: Child | None, activity: Activity, form: VideoForm) -> Any | None:
+    """Keep the upload and start preparing it; the form again with its messages when the
+    clip is refused (None: accepted)."""
+    try:
+        clip = _receive(child, activity, form)
+    except ValidationFailed as failed:
+        apply_errors(form, failed.errors)
+        return _upload_page(child, activity, form, 400)
+    _start_processing(clip.id)
+    flash(
+        _("The video was uploaded. It is being prepared; the page shows when it is ready."),
+        "success",
+    )
+    return None
 
 
 @bp.post("/children/<int:child_id>/clips")
@@ -174,20 +180,8 @@ def upload_for_child(child_id: int):
             form.activity_id.errors = [_("Choose one of the child's activities.")]
         _discard_upload(form.video.data)
         return _upload_page(child, None, form, 400)
-    activity = activities[form.activity_id.data]
-    try:
-        clip = _receive(child, activity, form)
-    except ValidationFailed as failed:
-        apply_errors(form, failed.errors)
-        return _upload_page(child, activity, form, 400)
-    _start_processing(clip.id)
-    flash(
-        _("The video was uploaded. It is being prepared; the page shows when it is ready."),
-        "success",
-    )
-    if htmx:
-        return _upload_page(child, activity, child_video_form(child), 200)
-    return redirect(url_for("therapist.child", child_id=child.id) + "#videos")
+    refused = _take(child, activities[form.activity_id.data], form)
+    return refused or redirect(url_for("therapist.child", child_id=child.id) + "#videos")
 
 
 @bp.post("/library/<int:activity_id>/clips")
@@ -201,17 +195,8 @@ def upload_for_activity(activity_id: int):
     if not form.validate_on_submit():
         _discard_upload(form.video.data)
         return _upload_page(None, activity, form, 400)
-    try:
-        clip = _receive(None, activity, form)
-    except ValidationFailed as failed:
-        apply_errors(form, failed.errors)
-        return _upload_page(None, activity, form, 400)
-    _start_processing(clip.id)
-    flash(
-        _("The video was uploaded. It is being prepared; the page shows when it is ready."),
-        "success",
-    )
-    return redirect(url_for("library.detail", activity_id=activity.id) + "#videos")
+    refused = _take(None, activity, form)
+    return refused or redirect(url_for("library.detail", activity_id=activity.id) + "#videos")
 
 
 # --- Staff: progress and deleting -------------------------------------------------------------
@@ -242,7 +227,7 @@ def delete(clip_id: int):
     if not form.validate_on_submit():
         abort(400)
     key, child_id, activity_id = clip.key, clip.child_id, clip.activity_id
-    media.delete_clip(db.session, actor(), clip, _store())
+    media.delete_clip(db.session, actor(), clip)
     db.session.commit()
     _store().delete(key)
     flash(_("The video was deleted."), "info")
@@ -267,15 +252,7 @@ def _send(clip_id: int, kind: str, mimetype: str):
         # Staff watching a child's clip is a read of the child's record (as the child page
         # is); once per playback, not per range request. Its own write transaction.
         with db.transaction() as w:
-            audit.record(
-                w,
-                actor(),
-                "media.viewed",
-                organization_id=clip.organization_id,
-                child_id=clip.child_id,
-                target_type="media_clip",
-                target_id=clip.id,
-            )
+            media.audit_clip(w, actor(), "media.viewed", clip)
     # conditional=True answers Range requests with 206, so phones can seek.
     response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=0)
     response.headers["Cache-Control"] = "private, max-age=3600"
