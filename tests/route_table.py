@@ -496,9 +496,85 @@ TABLE: dict[str, Entry] = {
         data=lambda w: {"value": "90", "measured_on": w["today"].isoformat(), "note": "Better"},
     ),
     "progress.rate_gas": Entry(
-        ("POST",), CHILD_STAFF, args=_goal, data=lambda w: {"gas_level": "1"}
+        ("POST",),
+        CHILD_STAFF,
+        args=_goal,
+        data=lambda w: {"gas_level": "1", "rated_on": w["today"].isoformat(), "note": "Both"},
     ),
     "progress.archive_goal": Entry(("POST",), CHILD_STAFF, args=_goal),
+    "assessments.results": Entry(("GET",), CHILD_STAFF, args=_child),
+    "fhir.child_bundle": Entry(("GET",), CHILD_STAFF, args=_child),
+    "copm.page": Entry(("GET",), CHILD_STAFF, args=_child),
+    "copm.add_problem": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_child,
+        data=lambda w: {"description": "Writing his name", "importance": "7"},
+    ),
+    "copm.update_problem": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "problem_id": w["copm_problem"].id},
+        data=lambda w: {
+            f"p{w['copm_problem'].id}-description": "Getting dressed for school",
+            f"p{w['copm_problem'].id}-importance": "9",
+        },
+    ),
+    "copm.archive_problem": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "problem_id": w["copm_problem"].id},
+    ),
+    "copm.record_assessment": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_child,
+        data=lambda w: {
+            "assessed_on": w["today"].isoformat(),
+            "note": "Reassessment at 3 months",
+            f"performance_{w['copm_problem'].id}": "6",
+            f"satisfaction_{w['copm_problem'].id}": "7",
+        },
+    ),
+    "copm.delete_assessment": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "assessment_id": w["copm_assessment"].id},
+    ),
+    "api.child_fhir": Entry(("GET",), CHILD_STAFF, args=_child),
+    "assessments.add_result": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=_child,
+        data=lambda w: {
+            "instrument_id": str(w["instrument"].id),
+            "taken_on": w["today"].isoformat(),
+            "score_type": "percentile",
+            "value": "50",
+            "subtest": "",
+            "notes": "",
+        },
+    ),
+    "assessments.delete_result": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "result_id": w["assessment_result"].id},
+    ),
+    "assessments.instruments_list": Entry(
+        ("GET", "POST"), ADMINS, data=lambda w: {"name": "New instrument"}
+    ),
+    "assessments.rename_instrument": Entry(
+        ("POST",),
+        frozenset({"admin"}),
+        args=lambda w: {"instrument_id": w["instrument"].id},
+        data=lambda w: {f"i{w['instrument'].id}-name": "Renamed instrument"},
+    ),
+    "assessments.archive_instrument": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"instrument_id": w["instrument"].id}
+    ),
+    "assessments.restore_instrument": Entry(
+        ("POST",), frozenset({"admin"}), args=lambda w: {"instrument_id": w["instrument"].id}
+    ),
     "progress.report": Entry(("GET", "POST"), CHILD_STAFF, args=_child, data=_range),
     "progress.export_csv": Entry(
         ("GET",),

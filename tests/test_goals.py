@@ -39,6 +39,9 @@ GOAL = {
 }
 
 
+LEVELS = ["Spills daily", "Spills weekly twice", "Spills weekly once", "No spill", "Pours for all"]
+
+
 def _goal(session, child, **kw) -> Goal:
     goal = Goal(
         child_id=child.id,
@@ -47,6 +50,8 @@ def _goal(session, child, **kw) -> Goal:
         unit="spills",
         baseline=kw.get("baseline", 4),
         target=kw.get("target", 0),
+        gas_levels=kw.get("gas_levels", LEVELS),
+        gas_baseline=kw.get("gas_baseline", -1),
     )
     session.add(goal)
     session.commit()
@@ -134,10 +139,13 @@ def test_gas_levels_accepted(client, login, session, team, level):
     child, *_ = team
     goal = _goal(session, child)
     login("ot@example.org")
-    response = client.post(f"/children/{child.id}/goals/{goal.id}/gas", data={"gas_level": level})
+    day = _today(child).isoformat()
+    response = client.post(
+        f"/children/{child.id}/goals/{goal.id}/gas", data={"gas_level": level, "rated_on": day}
+    )
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(Goal, goal.id).gas_level == int(level)
+    assert session.get(Goal, goal.id).gas_latest.level == int(level)
 
 
 @pytest.mark.parametrize("level", ["3", "-3", "", "high"])
@@ -147,7 +155,10 @@ def test_gas_outside_range_rejected(client, login, session, team, level):
     goal = _goal(session, child)
     login("ot@example.org")
     before = contents(session)
-    response = client.post(f"/children/{child.id}/goals/{goal.id}/gas", data={"gas_level": level})
+    response = client.post(
+        f"/children/{child.id}/goals/{goal.id}/gas",
+        data={"gas_level": level, "rated_on": _today(child).isoformat()},
+    )
     assert response.status_code == 400
     assert contents(session) == before
 

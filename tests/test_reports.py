@@ -14,6 +14,7 @@ from homeprogram.services import barriers
 from homeprogram.services.adherence import local_today
 from homeprogram.services.exports import safe_cell
 from tests.adherence_helpers import log
+from tests.outcomes import record_outcomes
 
 DAY = timedelta(days=1)
 
@@ -69,43 +70,67 @@ def test_progress_page_is_staff_only(factory, client, login, team):
     assert client.get(f"/children/{child.id}/progress").status_code == 404
 
 
-def test_report_contains_goals_adherence_and_comment(client, login, session, team):
-    """The report lists each goal's baseline, latest, target, trend, GAS, adherence and comment."""
+def test_report_contains_goals_outcomes_adherence_and_comment(client, login, session, team):
+    """The report lists each goal's baseline, latest, target, trend and GAS levels in words,
+    the GAS T-scores, the COPM change, assessment results over time, adherence per activity
+    and the comment."""
     child, therapist, _, a, today = team
-    goal = Goal(
-        child_id=child.id,
-        statement="Leo ties his shoes",
-        measure="seconds",
-        unit="s",
-        baseline=90,
-        target=30,
-        gas_level=1,
-    )
-    session.add(goal)
-    session.commit()
-    for days_ago, value in ((20, 80), (5, 60)):
-        session.add(
-            GoalMeasurement(goal_id=goal.id, value=value, measured_on=today - days_ago * DAY)
-        )
-    session.commit()
+    record_outcomes(session, child, therapist, today)
     for i in range(1, 8):
         log(session, a, today - i * DAY)
     login("ot@example.org")
     start, end = (today - 27 * DAY).isoformat(), (today - DAY).isoformat()
     response = client.post(
         f"/children/{child.id}/report",
-        data={"start": start, "end": end, "comment": "Great effort at home."},
+        data={"start": start, "end": end, "comment": "Great effort at home.", "language": "en"},
     )
     assert response.status_code == 200
     html = response.get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "Leo ties his shoes" in html
-    for text in ("Baseline", "90", "Latest", "60", "Target", "30", "improving", "+1"):
-        assert text in html
+    for part in ("Baseline", "90", "Latest", "60", "Target", "30", "improving"):
+        assert part in text
+    assert "GAS at baseline -1: Starts the knot" in text
+    assert "GAS latest +1: Ties in 30 s" in text
+    # T-scores of one goal: -1 at baseline, then 0 and +1.
+    assert "Baseline 40 1" in text and "50 1 of 1" in text and "60 1 of 1" in text
+    assert "Performance Satisfaction" in text
+    meaningful = "+3.0 (better), clinically meaningful"
+    assert f"Change since the first assessment {meaningful} {meaningful}" in text
+    # Results over time, the one after the report's end left out.
+    results = text.split("Standardised assessment results")[1].split("Home practice")[0]
+    assert "(Beery VMI) · Visual-motor integration" in results
+    assert "standard score 78" in results and "standard score 84" in results
+    assert "88" not in results  # taken today, after the report's end
     assert "Shoe tying" in html and "7 of 27 sessions (26%)" in html
     assert "Great effort at home." in html
     assert 'media="print"' in html
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "report.viewed"))
     assert event.child_id == child.id and event.actor_id == therapist.id
+
+
+def test_report_prints_in_the_family_language_when_chosen(client, login, session, team):
+    """The form offers the family's language; the report is then printed in it, while the
+    form itself stays in the therapist's language."""
+    child, therapist, _, _, today = team
+    child.family_language = "es"
+    session.commit()
+    record_outcomes(session, child, therapist, today)
+    login("ot@example.org")
+    form = client.get(f"/children/{child.id}/report").get_data(as_text=True)
+    assert "Language of the report" in form
+    assert re.search(r'<option selected value="es">|<option value="es" selected', form)
+    start, end = (today - 27 * DAY).isoformat(), (today - DAY).isoformat()
+    html = client.post(
+        f"/children/{child.id}/report", data={"start": start, "end": end, "language": "es"}
+    ).get_data(as_text=True)
+    assert 'lang="es"' in html
+    assert "Leo ties his shoes" in html  # the therapist's own words stay as written
+    assert "Goal Attainment Scaling T-score" not in html
+    english = client.post(
+        f"/children/{child.id}/report", data={"start": start, "end": end, "language": "en"}
+    ).get_data(as_text=True)
+    assert "Goal Attainment Scaling T-score" in english
 
 
 def test_report_default_range_ends_yesterday_like_the_progress_page(client, login, session, team):

@@ -18,11 +18,15 @@ from flask import Flask
 from sqlalchemy import select
 
 from homeprogram.models import (
+    AssessmentResult,
     AssignmentPause,
     Child,
     ClipStatus,
     CoachingNote,
     CompletionLog,
+    CopmAssessment,
+    CopmProblem,
+    CopmScore,
     Goal,
     Invite,
     MediaClip,
@@ -36,6 +40,7 @@ from homeprogram.models.templates import ProgramTemplate
 from homeprogram.services import (
     accounts,
     classroom,
+    instruments,
     invites,
     media_storage,
     password_reset,
@@ -162,6 +167,8 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         baseline=120,
         target=30,
         shared_with_school=True,
+        gas_levels=["Needs help", "Starts alone", "Both socks", "Socks and shoes", "Dresses"],
+        gas_baseline=-1,
     )
     session.add(goal)
     template = ProgramTemplate(organization_id=org.id, name="Starter", created_by_id=therapist.id)
@@ -174,6 +181,26 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         name="Theo's phone",
     )
     session.add(passkey)
+    instruments.seed(session, org.id)
+    instruments.seed(session, org_b.id)
+    instrument = instruments.active(session, org.id)[0]
+    assessment_result = AssessmentResult(
+        child_id=child.id,
+        instrument_id=instrument.id,
+        taken_on=today - timedelta(days=7),
+        score_type="standard",
+        value=95,
+    )
+    session.add(assessment_result)
+    copm_problem = CopmProblem(child_id=child.id, description="Dressing for school", importance=8)
+    session.add(copm_problem)
+    session.flush()
+    copm_assessment = CopmAssessment(
+        child_id=child.id,
+        assessed_on=today - timedelta(days=28),
+        scores=[CopmScore(problem_id=copm_problem.id, performance=4, satisfaction=5)],
+    )
+    session.add(copm_assessment)
     session.commit()
     # Ready clips: Maya's home activity (not the teacher's), her classroom activity, and
     # the custom activity's own (every child who has it).
@@ -221,6 +248,10 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
         "home_clip": home_clip,
         "classroom_clip": classroom_clip,
         "library_clip": library_clip,
+        "instrument": instrument,
+        "assessment_result": assessment_result,
+        "copm_problem": copm_problem,
+        "copm_assessment": copm_assessment,
     }
     return World(users, objects, {"invite": invite_token, "reset": reset_token})
 

@@ -43,3 +43,10 @@ def register_blueprints(app: Flask) -> None:
     from homeprogram.blueprints.media.routes import bp as media_bp
 
     app.register_blueprint(media_bp)
+
+    from homeprogram.blueprints.assessments.routes import bp as assessments_bp
+    from homeprogram.blueprints.copm.routes import bp as copm_bp
+    from homeprogram.blueprints.fhir.routes import bp as fhir_bp
+
+    for blueprint in (copm_bp, assessments_bp, fhir_bp):
+        app.register_blueprint(blueprint)

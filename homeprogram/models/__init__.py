@@ -8,6 +8,15 @@ from homeprogram.models.devices import KnownDevice
 from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
 from homeprogram.models.invites import Invite
 from homeprogram.models.media import ClipStatus, MediaClip, VideoConsent
+from homeprogram.models.outcomes import (
+    AssessmentResult,
+    CopmAssessment,
+    CopmProblem,
+    CopmScore,
+    GasRating,
+    Instrument,
+    ScoreType,
+)
 from homeprogram.models.passkeys import Passkey, PasskeyChallenge
 from homeprogram.models.password_reset import PasswordReset
 from homeprogram.models.people import (

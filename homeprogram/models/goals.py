@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from homeprogram.models.base import Base, utcnow
+from homeprogram.models.outcomes import AssessmentResult, GasRating
 from homeprogram.models.programs import Assignment
 
 goal_assignment = Table(
@@ -30,8 +31,15 @@ class Goal(Base):
     baseline: Mapped[float]
     target: Mapped[float]
     target_date: Mapped[date | None]
-    gas_level: Mapped[int | None]  # Goal Attainment Scaling, -2..+2
-    gas_rated_at: Mapped[datetime | None]
+    # Goal Attainment Scaling: the five levels written out (-2 first), the level at baseline,
+    # and an optional weight (None: 1). Follow-up ratings are GasRating rows.
+    gas_levels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    gas_baseline: Mapped[int | None]
+    gas_weight: Mapped[float | None]
+    # A standardised assessment result chosen as the goal's baseline.
+    baseline_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment_result.id", ondelete="SET NULL")
+    )
     shared_with_school: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -46,6 +54,23 @@ class Goal(Base):
         passive_deletes=True,
         order_by="(GoalMeasurement.measured_on, GoalMeasurement.id)",
     )
+
+    gas_ratings: Mapped[list[GasRating]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(GasRating.rated_on, GasRating.id)",
+    )
+    baseline_result: Mapped[AssessmentResult | None] = relationship()
+
+    @property
+    def gas_scaled(self) -> bool:
+        """The five levels are written and the baseline level marked: the goal counts in the
+        child's GAS T-score."""
+        return self.gas_baseline is not None and len(self.gas_levels or []) == 5
+
+    @property
+    def gas_latest(self) -> GasRating | None:
+        return max(self.gas_ratings, key=lambda r: r.rated_on, default=None)
 
     @property
     def higher_is_better(self) -> bool:

@@ -22,7 +22,7 @@ from homeprogram.models import (
     UserSession,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit, login_delay, passwords, validation
+from homeprogram.services import audit, instruments, login_delay, passwords, validation
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
@@ -95,6 +95,7 @@ def sign_up_therapist(
     org = Organization(name=org_name.strip(), timezone=timezone)
     session.add(org)
     session.flush()
+    instruments.seed(session, org.id)
     session.add(OrgMembership(organization_id=org.id, user_id=user.id, role=OrgRole.ADMIN))
     audit.record(
         session,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from homeprogram.models import (
     Activity,
+    AssessmentResult,
     Assignment,
     CareRole,
     CareTeamMember,
@@ -19,6 +20,7 @@ from homeprogram.models import (
     CompletionLog,
     Goal,
     GoalMeasurement,
+    Instrument,
     Organization,
     OrgMembership,
     OrgRole,
@@ -26,7 +28,7 @@ from homeprogram.models import (
     Setting,
     User,
 )
-from homeprogram.services import passwords
+from homeprogram.services import instruments, passwords
 
 DEMO_ORG = "Maple Street Pediatric OT (demo)"
 TIMEZONE = "America/Chicago"
@@ -77,6 +79,13 @@ _PROGRAMS = {
         ("calm-down-corner", "when upset", Setting.BOTH, 1, None),
     ],
 }
+# Standardised assessment scores (instrument, subtest, score type, value, weeks ago).
+_ASSESSMENTS = {
+    "Sam": [
+        (instruments.SEEDED[0], "Visual-motor integration", "standard", 84, 26),
+        (instruments.SEEDED[0], "Visual-motor integration", "standard", 92, 1),
+    ],
+}
 # How often each child's family practised over the last three weeks (drives the flags).
 _PRACTICE_RATE = {"Sam": 0.85, "Lucia": 0.6, "Tobi": 0.25}
 HISTORY_DAYS = 21
@@ -89,6 +98,7 @@ def seed(session: Session, *, today: date) -> bool:
     org = Organization(name=DEMO_ORG, timezone=TIMEZONE)
     session.add(org)
     session.flush()
+    instruments.seed(session, org.id)
     users: dict[str, User] = {}
     for _role, email, password in LOGINS:
         users[email] = User(
@@ -122,6 +132,8 @@ def seed(session: Session, *, today: date) -> bool:
         for user, role in members:
             session.add(CareTeamMember(child_id=child.id, user_id=user.id, role=role))
         _seed_program(session, child, therapist, users[caregiver_email], today)
+        if name in _ASSESSMENTS:
+            _seed_assessments(session, child, therapist, today)
     session.flush()
     return True
 
@@ -227,3 +239,25 @@ def _seed_program(
             body="Great start! Keep sessions short and fun, and stop before it gets frustrating.",
         )
     )
+
+
+def _seed_assessments(session: Session, child: Child, therapist: User, today: date) -> None:
+    for name, subtest, score_type, value, weeks_ago in _ASSESSMENTS[child.display_name]:
+        instrument_id = session.scalar(
+            select(Instrument.id).where(
+                Instrument.organization_id == child.organization_id, Instrument.name == name
+            )
+        )
+        if instrument_id is None:
+            continue
+        session.add(
+            AssessmentResult(
+                child_id=child.id,
+                instrument_id=instrument_id,
+                taken_on=today - timedelta(weeks=weeks_ago),
+                score_type=score_type,
+                value=value,
+                subtest=subtest,
+                by_id=therapist.id,
+            )
+        )

@@ -1,28 +1,20 @@
-"""Goals, their measurements and Goal Attainment Scaling."""
+"""Goals and their measurements (Goal Attainment Scaling: ``services/gas.py``)."""
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from homeprogram.models import Assignment, Goal, GoalMeasurement
+from homeprogram.models import AssessmentResult, Assignment, Goal, GoalMeasurement
 from homeprogram.models.base import utcnow
-from homeprogram.services import audit
+from homeprogram.services import audit, gas
 from homeprogram.services.audit import Actor
 from homeprogram.services.errors import NotFound, ValidationFailed
 
-GAS_LEVELS = (-2, -1, 0, 1, 2)
-GAS_WORDS = {
-    -2: lazy_gettext("much less than expected"),
-    -1: lazy_gettext("somewhat less than expected"),
-    0: lazy_gettext("expected level reached"),
-    1: lazy_gettext("somewhat more than expected"),
-    2: lazy_gettext("much more than expected"),
-}
 MAX_VALUE = 1e9
 
 
@@ -68,6 +60,36 @@ def _validate(
     return errors
 
 
+@dataclass(frozen=True)
+class Scale:
+    """A goal's Goal Attainment Scale and baseline assessment result, as a form gives them."""
+
+    levels: tuple[str, ...] = ("", "", "", "", "")  # -2 .. +2
+    baseline: int | None = None
+    weight: float | None = None
+    baseline_result_id: int | None = None
+
+
+NO_SCALE = Scale()
+
+
+def _scale_errors(session: Session, child_id: int, scale: Scale) -> dict[str, str]:
+    errors = gas.validate_scale(scale.levels, scale.baseline, scale.weight)
+    if scale.baseline_result_id is not None:
+        result = session.get(AssessmentResult, scale.baseline_result_id)
+        if result is None or result.child_id != child_id:
+            errors["baseline_result_id"] = gettext("Choose one of this child's results.")
+    return errors
+
+
+def _apply_scale(goal: Goal, scale: Scale) -> None:
+    written = [text.strip() for text in scale.levels]
+    goal.gas_levels = written if any(written) else []
+    goal.gas_baseline = scale.baseline if any(written) else None
+    goal.gas_weight = scale.weight
+    goal.baseline_result_id = scale.baseline_result_id
+
+
 def _linked(session: Session, child_id: int, assignment_ids: Sequence[int]) -> list[Assignment]:
     if not assignment_ids:
         return []
@@ -98,9 +120,11 @@ def create_goal(
     target_date: date | None,
     assignment_ids: Sequence[int] = (),
     shared_with_school: bool = False,
+    scale: Scale = NO_SCALE,
     today: date,
 ) -> Goal:
     errors = _validate(statement, measure, unit, baseline, target, target_date, today)
+    errors |= _scale_errors(session, child_id, scale)
     if errors:
         raise ValidationFailed(errors)
     assert baseline is not None and target is not None
@@ -116,6 +140,7 @@ def create_goal(
         created_by_id=actor.user_id,
         assignments=_linked(session, child_id, assignment_ids),
     )
+    _apply_scale(goal, scale)
     session.add(goal)
     session.flush()
     audit.record(
@@ -137,17 +162,20 @@ def update_goal(
     target_date: date | None,
     assignment_ids: Sequence[int] = (),
     shared_with_school: bool = False,
+    scale: Scale = NO_SCALE,
     today: date,
 ) -> Goal:
     # An existing target date may stay in the past (the goal is reviewed late).
     check_date = None if target_date == goal.target_date else target_date
     errors = _validate(statement, measure, unit, baseline, target, check_date, today)
+    errors |= _scale_errors(session, goal.child_id, scale)
     if errors:
         raise ValidationFailed(errors)
     goal.statement, goal.measure, goal.unit = statement.strip(), measure.strip(), unit.strip()
     goal.baseline, goal.target, goal.target_date = baseline, target, target_date  # type: ignore[assignment]
     goal.shared_with_school = shared_with_school
     goal.assignments = _linked(session, goal.child_id, assignment_ids)
+    _apply_scale(goal, scale)
     audit.record(
         session,
         actor,
@@ -169,23 +197,6 @@ def archive_goal(session: Session, actor: Actor, goal: Goal) -> None:
         target_type="goal",
         target_id=goal.id,
     )
-
-
-def rate_gas(session: Session, actor: Actor, goal: Goal, level: int | None) -> Goal:
-    if level is None or level not in GAS_LEVELS:
-        raise ValidationFailed({"gas_level": gettext("Choose a level from -2 to +2.")})
-    goal.gas_level = level
-    goal.gas_rated_at = utcnow()
-    audit.record(
-        session,
-        actor,
-        "goal.gas_rated",
-        child_id=goal.child_id,
-        target_type="goal",
-        target_id=goal.id,
-        level=level,
-    )
-    return goal
 
 
 def add_measurement(
@@ -231,11 +242,17 @@ def add_measurement(
 
 
 def goals_for(session: Session, child_id: int, *, school_only: bool = False) -> list[Goal]:
-    """The child's current goals with measurements and linked assignments (three queries)."""
+    """The child's current goals with measurements, linked assignments, GAS ratings and
+    baseline result (five queries)."""
     stmt = (
         select(Goal)
         .where(Goal.child_id == child_id, Goal.archived_at.is_(None))
-        .options(selectinload(Goal.measurements), selectinload(Goal.assignments))
+        .options(
+            selectinload(Goal.measurements),
+            selectinload(Goal.assignments),
+            selectinload(Goal.gas_ratings),
+            selectinload(Goal.baseline_result),
+        )
         .order_by(Goal.created_at, Goal.id)
     )
     if school_only:

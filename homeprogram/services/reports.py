@@ -7,8 +7,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from homeprogram.models import Activity, Assignment, Child, CompletionLog, Goal, User
-from homeprogram.services import adherence, audit
+from homeprogram.models import (
+    Activity,
+    AssessmentResult,
+    Assignment,
+    Child,
+    CompletionLog,
+    GasRating,
+    Goal,
+    User,
+)
+from homeprogram.services import adherence, assessments, audit, copm, gas
 from homeprogram.services import goals as goal_service
 from homeprogram.services.adherence import ChainAdherence, ChildAdherence, Tally
 from homeprogram.services.audit import Actor
@@ -59,6 +68,7 @@ class ChildProgress:
     responses: dict[str, int]
     notes: list[Note]
     goals: list[tuple[Goal, Progress]] = field(default_factory=list)
+    t_scores: list[gas.TScore] = field(default_factory=list)
 
 
 def _cell(chain: ChainAdherence, day: date, today: date) -> Cell:
@@ -141,6 +151,7 @@ def child_progress(session: Session, child: Child, now: datetime) -> ChildProgre
     data = adherence.child_adherence(session, child.id, start, today)
     responses = _responses(session, child.id, start, today)
     measures = _measures(session, child.id, today - timedelta(days=MEASURE_DAYS))
+    child_goals = goal_service.goals_for(session, child.id)
     total_responses: Counter[str] = Counter()
     activities = []
     yesterday = today - timedelta(days=1)
@@ -173,7 +184,8 @@ def child_progress(session: Session, child: Child, now: datetime) -> ChildProgre
         activities=activities,
         responses={r: total_responses.get(r, 0) for r in RESPONSES},
         notes=notes_feed(session, child.id),
-        goals=[(g, goal_service.progress(g)) for g in goal_service.goals_for(session, child.id)],
+        goals=[(g, goal_service.progress(g)) for g in child_goals],
+        t_scores=gas.t_scores(child_goals),
     )
 
 
@@ -197,8 +209,11 @@ class Report:
     end: date
     adherence: ChildAdherence
     activities: list[ChainAdherence]
-    goals: list[tuple[Goal, Progress]]
+    goals: list[tuple[Goal, Progress, GasRating | None]]  # the latest rating up to the end
     comment: str
+    t_scores: list[gas.TScore]
+    copm: copm.ReportSummary | None
+    results: list[AssessmentResult]  # oldest first, by instrument, subtest and score type
 
 
 def progress_report(
@@ -213,6 +228,9 @@ def progress_report(
         start=start.isoformat(),
         end=end.isoformat(),
     )
+    child_goals = goal_service.goals_for(session, child.id)
+    results = [r for r in assessments.results_of(session, child.id) if r.taken_on <= end]
+    results.sort(key=lambda r: (r.instrument.name, r.subtest, r.score_type, r.taken_on, r.id))
     return Report(
         child=child,
         start=start,
@@ -220,8 +238,10 @@ def progress_report(
         adherence=data,
         activities=data.active_chains(),
         goals=[
-            (g, goal_service.progress(g, until=end))
-            for g in goal_service.goals_for(session, child.id)
+            (g, goal_service.progress(g, until=end), gas.rating_on(g, end)) for g in child_goals
         ],
         comment=comment.strip(),
+        t_scores=gas.t_scores(child_goals, until=end),
+        copm=copm.copm_summary_for_report(session, child.id, until=end),
+        results=results,
     )

@@ -253,6 +253,39 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     },
 }
 
+_FHIR_RESOURCES = ["Patient", "Practitioner", "CarePlan", "Goal", "Observation"]
+OPENAPI_SCHEMAS["FhirBundle"] = {
+    "type": "object",
+    "description": (
+        "A FHIR R4 Bundle of type collection (https://hl7.org/fhir/R4/bundle.html). Entries "
+        "are named urn:uuid:... and refer to each other by those names only."
+    ),
+    "required": ["resourceType", "type", "timestamp", "entry"],
+    "properties": {
+        "resourceType": {"const": "Bundle"},
+        "type": {"const": "collection"},
+        "timestamp": {"type": "string", "format": "date-time"},
+        "entry": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["fullUrl", "resource"],
+                "properties": {
+                    "fullUrl": {"type": "string", "pattern": "^urn:uuid:[0-9a-f-]{36}$"},
+                    "resource": {
+                        "type": "object",
+                        "required": ["resourceType", "id"],
+                        "properties": {
+                            "resourceType": {"type": "string", "enum": _FHIR_RESOURCES},
+                            "id": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
 _LOG_RESPONSE = _json(_ref("Log"), "The log.")
 
 OPENAPI_PATHS: dict[str, dict[str, Any]] = {
@@ -310,6 +343,32 @@ OPENAPI_PATHS: dict[str, dict[str, Any]] = {
                 "401": _UNAUTHORIZED,
                 "404": _NOT_FOUND,
                 "422": _INVALID,
+            },
+        }
+    },
+    "/api/v1/children/{child_id}/fhir": {
+        "get": {
+            "operationId": "getChildFhirBundle",
+            "summary": "The child's record as a FHIR R4 Bundle (staff of the child only)",
+            "description": (
+                "Patient (display name, birth year and month: nothing else identifying), a "
+                "Practitioner (name only) per therapist on the care team, a CarePlan with an "
+                "activity per prescription version, Goals, and Observations: goal "
+                "measurements, GAS ratings and T-scores, COPM assessments, standardised "
+                "assessment results and weekly home-program adherence per prescription "
+                "(whole Monday-to-Sunday weeks up to yesterday, at most 52; weeks with no "
+                "plan left out). Codes only where certain (goal-achievement, "
+                "observation-category, UCUM); the rest is text. Each download is recorded in "
+                "the audit trail. Caregivers and teachers get 404."
+            ),
+            "parameters": [_CHILD_ID],
+            "responses": {
+                "200": {
+                    "description": "The Bundle.",
+                    "content": {"application/fhir+json": {"schema": _ref("FhirBundle")}},
+                },
+                "401": _UNAUTHORIZED,
+                "404": _NOT_FOUND,
             },
         }
     },

@@ -1,4 +1,5 @@
-"""``/api/v1``: who am I, my children, a child's day and week, idempotent logs.
+"""``/api/v1``: who am I, my children, a child's day and week, idempotent logs, and a
+child's record as a FHIR R4 Bundle (staff).
 
 Every route here is documented in ``docs.py`` (exported as ``OPENAPI_PATHS``), and the
 OpenAPI document merges the paths of every blueprint whose name starts with ``api``.
@@ -15,6 +16,8 @@ from homeprogram.api_auth import abort_problem, api_login_required, json_body, v
 from homeprogram.blueprints.api.docs import OPENAPI_PATHS, OPENAPI_SCHEMAS
 from homeprogram.blueprints.api.openapi import build_document
 from homeprogram.blueprints.api.serialize import child_json, day_json, log_json, week_json
+from homeprogram.blueprints.fhir.routes import bundle_response
+from homeprogram.blueprints.fhir.routes import export as export_bundle
 from homeprogram.extensions import db
 from homeprogram.inputs import (
     FIRST_DATE,
@@ -28,7 +31,7 @@ from homeprogram.inputs import (
     parse_number,
 )
 from homeprogram.models.base import utcnow
-from homeprogram.services import logs
+from homeprogram.services import access, logs
 from homeprogram.services import today as plans
 from homeprogram.services.schedule import local_date
 from homeprogram.web import actor, child_or_404
@@ -99,6 +102,15 @@ def child_week(child_id: int):
     s = db.session
     week, streak = plans.week_and_streak(s, child, day, today=today)
     return jsonify(week_json(week, streak))
+
+
+@bp.get("/children/<int:child_id>/fhir")
+@api_login_required
+def child_fhir(child_id: int):
+    """The child's record as a FHIR R4 Bundle: staff of the child only (404 for caregivers,
+    teachers and everyone else), audited like the download on the child page."""
+    child = child_or_404(child_id, access.STAFF_ROLES).child
+    return bundle_response(export_bundle(child, utcnow(), via="api"))
 
 
 def _parse_value(name: str, value: Any) -> tuple[bool, Any]:

@@ -5,11 +5,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from homeprogram import languages
 from homeprogram.access_control import caregiver_required, staff_required
 from homeprogram.blueprints.auth.forms import ConfirmForm
 from homeprogram.blueprints.progress import charts
@@ -24,9 +25,19 @@ from homeprogram.blueprints.progress.forms import (
 from homeprogram.blueprints.therapist import child_header
 from homeprogram.extensions import db
 from homeprogram.formatting import format_when
-from homeprogram.models import Assignment, Child, Goal
+from homeprogram.models import AssessmentResult, Assignment, Child, Goal
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, adherence, barriers, children, exports, goals, reports
+from homeprogram.services import (
+    access,
+    adherence,
+    assessments,
+    barriers,
+    children,
+    exports,
+    gas,
+    goals,
+    reports,
+)
 from homeprogram.services.errors import NotFound, ValidationFailed
 from homeprogram.services.goals import N_
 from homeprogram.web import actor, apply_errors, child_or_404, render
@@ -134,8 +145,19 @@ def _goal_form(child_id: int, goal: Goal | None = None) -> GoalForm:
         for a in program
         for when in [format_when(a.start_date)]
     ]
+    results = db.session.scalars(
+        select(AssessmentResult)
+        .where(AssessmentResult.child_id == child_id)
+        .order_by(AssessmentResult.taken_on.desc(), AssessmentResult.id.desc())
+    )
+    form.baseline_result_id.choices = [(0, gettext("None"))] + [
+        (r.id, assessments.describe(r)) for r in results
+    ]
     if goal is not None and request.method == "GET":
         form.assignment_ids.data = [a.id for a in goal.assignments]
+        for f, text in zip(form.gas_fields(), goal.gas_levels or [""] * 5, strict=True):
+            f.data = text
+        form.baseline_result_id.data = goal.baseline_result_id or 0
     return form
 
 
@@ -149,6 +171,12 @@ def _goal_values(form: GoalForm) -> dict:
         "target_date": form.target_date.data,
         "assignment_ids": form.assignment_ids.data or [],
         "shared_with_school": bool(form.shared_with_school.data),
+        "scale": goals.Scale(
+            levels=tuple(f.data or "" for f in form.gas_fields()),
+            baseline=form.gas_baseline.data,
+            weight=_float(form.gas_weight.data),
+            baseline_result_id=form.baseline_result_id.data or None,
+        ),
     }
 
 
@@ -222,7 +250,7 @@ def _goal_page(
     if measurement_form is None:
         measurement_form = MeasurementForm(formdata=None, measured_on=_child_today(child))
     if gas_form is None:
-        gas_form = GasForm(formdata=None, gas_level=goal.gas_level)
+        gas_form = GasForm(formdata=None, levels=goal.gas_levels, rated_on=_child_today(child))
     return render(
         "progress/goal.html",
         child=child,
@@ -231,7 +259,7 @@ def _goal_page(
         chart=_goal_chart(goal),
         measurement_form=measurement_form,
         gas_form=gas_form,
-        gas_words=goals.GAS_WORDS,
+        gas_words=gas.WORDS,
     ), status
 
 
@@ -276,11 +304,19 @@ def _save_measurement(child: Child, goal: Goal, form: MeasurementForm) -> bool:
 def rate_gas(child_id: int, goal_id: int):
     grant = child_or_404(child_id, access.STAFF_ROLES)
     goal = _goal_or_404(child_id, goal_id)
-    form = GasForm()
+    form = GasForm(levels=goal.gas_levels)
     s = db.session
     if form.validate_on_submit():
         try:
-            goals.rate_gas(s, actor(), goal, form.gas_level.data)
+            gas.rate(
+                s,
+                actor(),
+                goal,
+                level=form.gas_level.data,
+                rated_on=form.rated_on.data,
+                note=form.note.data or "",
+                today=_child_today(grant.child),
+            )
         except ValidationFailed as failed:
             s.rollback()
             apply_errors(form, failed.errors)
@@ -369,7 +405,8 @@ def report(child_id: int):
     today = _child_today(grant.child)
     if request.method == "GET":
         start, end = reports.default_report_range(today)
-        form = ReportForm(formdata=None, start=start, end=end)
+        language = languages.supported_or_none(grant.child.family_language) or str(get_locale())
+        form = ReportForm(formdata=None, start=start, end=end, language=language)
         return render("progress/report_form.html", form=form, child=grant.child)
     form = ReportForm()
     if form.validate_on_submit():
@@ -380,6 +417,7 @@ def report(child_id: int):
                 s, actor(), grant.child, form.start.data, form.end.data, form.comment.data or ""
             )
             s.commit()
+            languages.use_for_page(form.language.data)
             return render("progress/report.html", r=data, child=grant.child)
         apply_errors(form, errors)
     return render("progress/report_form.html", form=form, child=grant.child), 400
@@ -472,6 +510,17 @@ def _barrier_prompt_for_child(child: Child) -> tuple[barriers.BarrierPrompt | No
     return prompt, BarrierForm(formdata=None)
 
 
+@bp.app_template_global()
+def gas_level(level: int) -> str:
+    """A GAS level as printed: "-2", "-1", "0", "+1", "+2"."""
+    return f"{level:+d}" if level else "0"
+
+
 @bp.app_context_processor
 def _template_helpers() -> dict:
-    return {"barrier_prompt_for_child": _barrier_prompt_for_child}
+    return {
+        "barrier_prompt_for_child": _barrier_prompt_for_child,
+        "score_type_name": assessments.score_type_name,
+        "score_value": assessments.format_value,
+        "describe_result": assessments.describe,
+    }
