@@ -505,6 +505,38 @@ TABLE: dict[str, Entry] = {
     "assessments.results": Entry(("GET",), CHILD_STAFF, args=_child),
     "fhir.child_bundle": Entry(("GET",), CHILD_STAFF, args=_child),
     "copm.page": Entry(("GET",), CHILD_STAFF, args=_child),
+    "my_turn.home": Entry(("GET",), FAMILY, args=_child, query=("done",)),
+    "my_turn.activity": Entry(
+        ("GET",),
+        FAMILY,
+        args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id},
+    ),
+    "my_turn.leave": Entry(("GET", "POST"), FAMILY, args=_child, data=lambda w: {"answer": "0"}),
+    "my_turn.setup": Entry(("GET",), FAMILY, args=_child),
+    "my_turn.start": Entry(("POST",), FAMILY, args=_child),
+    "my_turn.reward": Entry(
+        ("POST",), FAMILY, args=_child, data=lambda w: {"prize": "Park trip", "stars_needed": "5"}
+    ),
+    "my_turn.end_reward": Entry(("POST",), FAMILY, args=_child),
+    "my_turn.schedule": Entry(("GET",), FAMILY, args=_child, query=("span", "lang")),
+    "levels.apply": Entry(
+        ("POST",),
+        CHILD_STAFF,
+        args=lambda w: {"child_id": w["child"].id, "assignment_id": w["home"].id},
+        data=lambda w: {"kind": "easier", "back": "child"},
+    ),
+    "levels.dismiss": Entry(
+        ("POST",), CHILD_STAFF, args=_strategy, data=lambda w: {"kind": "harder", "back": "child"}
+    ),
+    "levels.settings": Entry(
+        ("POST",),
+        ADMINS,
+        data=lambda w: {
+            "level_hard_count": "3",
+            "level_hard_window": "4",
+            "level_easy_streak": "5",
+        },
+    ),
     "copm.add_problem": Entry(
         ("POST",),
         CHILD_STAFF,

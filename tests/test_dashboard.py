@@ -138,9 +138,9 @@ def test_dashboard_query_count_does_not_grow(factory, session, client, login, cl
         _kid(factory, session, org, therapist, f"Kid{i}", range(1, 40, 2), hard=5)
     large = [_dashboard_queries(client, app) for _ in ("cold", "warm")]
     # caseload (2) + adherence figures and flags (3; two more when a child has logged
-    # nothing for QUIET_DAYS days) + barrier answers (1); the first view also fills the
-    # per-day cache: a lock, the engine's four queries and an insert.
-    assert small == large == [12, 6]
+    # nothing for QUIET_DAYS days) + barrier answers (1) + level suggestions (1); the first
+    # view also fills the per-day cache: a lock, the engine's four queries and an insert.
+    assert small == large == [13, 7]
 
 
 def _row(html: str, name: str) -> str:

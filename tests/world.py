@@ -145,7 +145,7 @@ def build_world(factory: Any, session: Any, app: Flask) -> World:
     session.add_all([device, message])
     home = factory.assignment(
         child,
-        factory.activity(title="Sock practice"),
+        factory.activity(title="Sock practice", easier="Start with a loose sock."),
         start_date=today - timedelta(days=3),
         setting="home",
     )

@@ -50,3 +50,11 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (copm_bp, assessments_bp, fhir_bp):
         app.register_blueprint(blueprint)
+
+    from homeprogram.blueprints.levels.routes import bp as levels_bp
+
+    app.register_blueprint(levels_bp)
+
+    from homeprogram.blueprints.my_turn.routes import bp as my_turn_bp
+
+    app.register_blueprint(my_turn_bp)

@@ -3,6 +3,7 @@
 from homeprogram.models.adherence import AdherenceDay
 from homeprogram.models.audit import AuditEvent
 from homeprogram.models.base import Base
+from homeprogram.models.child_screen import LevelSuggestionDismissal, Reward
 from homeprogram.models.classroom import ClassroomUse
 from homeprogram.models.devices import KnownDevice
 from homeprogram.models.goals import Barrier, BarrierReason, Goal, GoalMeasurement, goal_assignment
@@ -37,6 +38,7 @@ from homeprogram.models.programs import (
     CoachingNote,
     CompletionLog,
     FocusArea,
+    Level,
     Response,
     Setting,
 )

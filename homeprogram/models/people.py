@@ -29,6 +29,11 @@ class Organization(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Staff sign-in: "none", "second_factor" (password then passkey) or "required" (passkey only).
     passkey_policy: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    # When to suggest a level change: "hard" on `level_hard_count` of the last
+    # `level_hard_window` sessions (step down), "easy" on `level_easy_streak` in a row (up).
+    level_hard_count: Mapped[int] = mapped_column(default=3, server_default="3")
+    level_hard_window: Mapped[int] = mapped_column(default=4, server_default="4")
+    level_easy_streak: Mapped[int] = mapped_column(default=5, server_default="5")
 
 
 class User(Base):

@@ -36,6 +36,14 @@ class Setting(StrEnum):
     BOTH = "both"
 
 
+class Level(StrEnum):
+    """How hard an assignment is done: the activity's easier variation, as written, or harder."""
+
+    EASIER = "easier"
+    STANDARD = "standard"
+    HARDER = "harder"
+
+
 class Response(StrEnum):
     EASY = "easy"
     JUST_RIGHT = "just_right"
@@ -146,6 +154,9 @@ class Assignment(Base):
     setting: Mapped[str] = mapped_column(String(16), default=Setting.HOME)
     anchor: Mapped[str] = mapped_column(String(60), default="")
     caregiver_note: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str] = mapped_column(
+        String(16), default=Level.STANDARD, server_default="standard"
+    )
     measure_name: Mapped[str | None] = mapped_column(String(80))
     measure_unit: Mapped[str | None] = mapped_column(String(30))
     measure_higher_is_better: Mapped[bool | None]

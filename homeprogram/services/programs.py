@@ -3,10 +3,11 @@
 Versioning rule (DESIGN.md: past days keep the prescription that was in force on them):
 
 - The *prescription* fields are dose (amount, unit, text), minutes per session, days of
-  week, times per day and setting. A change to any of them that takes effect on a day
-  after the assignment's first day ends the old row on the day before the change
-  (``end_date = effective - 1``) and starts a new row on ``effective`` with
-  ``previous_id`` pointing back. The old row is otherwise left exactly as it was.
+  week, times per day, setting and level (easier / standard / harder, drawn from the
+  activity's variations; ``services/levels.py`` suggests changes). A change to any of
+  them that takes effect on a day after the assignment's first day ends the old row on
+  the day before the change (``end_date = effective - 1``) and starts a new row on
+  ``effective`` with ``previous_id`` pointing back. The old row is otherwise left exactly as it was.
   Logs already written for days from ``effective`` on move to the new row (they were
   done under the new prescription's days). Open or later pauses carry over.
 - A change taking effect on or before the assignment's first day rewrites it in place:
@@ -41,6 +42,7 @@ from homeprogram.models import (
     Child,
     CoachingNote,
     CompletionLog,
+    Level,
     Setting,
 )
 from homeprogram.models.base import utcnow
@@ -68,7 +70,9 @@ PRESCRIPTION_FIELDS = (
     "days_of_week",
     "times_per_day",
     "setting",
+    "level",
 )
+LEVELS = tuple(level.value for level in Level)
 IN_PLACE_FIELDS = (
     "anchor",
     "caregiver_note",
@@ -96,6 +100,8 @@ class Prescription:
     measure_name: str = ""
     measure_unit: str = ""
     measure_higher_is_better: bool | None = True
+    # None: standard for a new assignment, unchanged for a change.
+    level: str | None = None
 
     @classmethod
     def of(cls, assignment: Assignment) -> "Prescription":
@@ -114,13 +120,16 @@ class Prescription:
             measure_name=assignment.measure_name or "",
             measure_unit=assignment.measure_unit or "",
             measure_higher_is_better=assignment.measure_higher_is_better,
+            level=assignment.level,
         )
 
     def columns(self) -> dict[str, object]:
         """The assignment column values, normalized (blank measure is NULL, etc.)."""
         has_measure = bool(self.measure_name.strip())
         amount = self.dose_amount if self.dose_unit in ("reps", "minutes") else None
+        level = {} if self.level is None else {"level": self.level}
         return {
+            **level,
             "dose_unit": self.dose_unit,
             "dose_amount": amount,
             "dose_text": self.dose_text.strip() if self.dose_unit == "text" else "",
@@ -185,6 +194,8 @@ def validate(p: Prescription, *, earliest_start: date | None) -> dict[str, str]:
         errors["end_date"] = gettext("The end date must be on or after the start date.")
     if p.setting not in {s.value for s in Setting}:
         errors["setting"] = gettext("Choose home, classroom or both.")
+    if p.level is not None and p.level not in LEVELS:
+        errors["level"] = gettext("Choose easier, standard or harder.")
     if len(p.anchor.strip()) > 60:
         errors["anchor"] = gettext("Use at most %(num)d characters.", num=60)
     if len(p.caregiver_note.strip()) > MAX_NOTE:
@@ -196,6 +207,23 @@ def validate(p: Prescription, *, earliest_start: date | None) -> dict[str, str]:
     elif p.measure_unit.strip() and not p.measure_name.strip():
         errors["measure_name"] = gettext("Name the measure, or leave its unit empty.")
     return errors
+
+
+def level_errors(level: str | None, activity: Activity) -> dict[str, str]:
+    """Easier and harder need the activity's variation (the family's text for that level)."""
+    if level == Level.EASIER and not (activity.easier or "").strip():
+        return {
+            "level": gettext(
+                "This activity has no easier variation written down: keep the standard level."
+            )
+        }
+    if level == Level.HARDER and not (activity.harder or "").strip():
+        return {
+            "level": gettext(
+                "This activity has no harder variation written down: keep the standard level."
+            )
+        }
+    return {}
 
 
 def _usable_activity(session: Session, child: Child, activity_id: int | None) -> Activity:
@@ -237,6 +265,8 @@ def create_assignment(
         errors = {**failed.errors, **errors}
     else:
         warnings = safety.warnings_for(activity, child, today)
+        if "level" not in errors:
+            errors.update(level_errors(prescription.level, activity))
         if warnings_confirmed is False and warnings:
             errors["confirm_suitability"] = gettext(
                 "Read the warning about this child's age, then tick the box to add it anyway."
@@ -318,11 +348,47 @@ def change_assignment(
         errors["effective_date"] = gettext("The activity ends before that day.")
     if prescription.end_date is not None and prescription.end_date < today - timedelta(days=1):
         errors.setdefault("end_date", gettext("The end date cannot be before yesterday."))
+    if "level" not in errors and prescription.level not in (None, assignment.level):
+        errors.update(level_errors(prescription.level, assignment.activity))
     if errors:
         raise ValidationFailed(errors)
 
     new_values = prescription.columns()
+    new_values.setdefault("level", assignment.level)
     new_values["end_date"] = prescription.end_date
+    return _apply_change(session, actor, assignment, new_values, effective)
+
+
+def change_level(
+    session: Session, actor: Actor, assignment: Assignment, level: str, *, today: date
+) -> Assignment:
+    """The same assignment at another level from ``today``: a new version, like a dose
+    change (in place when it starts today or later). Nothing else of it is checked again."""
+    _require_newest(session, assignment, today)
+    errors = (
+        {"level": gettext("Choose easier, standard or harder.")}
+        if level not in LEVELS
+        else level_errors(level, assignment.activity)
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    new_values: dict[str, object] = {
+        name: getattr(assignment, name) for name in (*PRESCRIPTION_FIELDS, *IN_PLACE_FIELDS)
+    }
+    new_values.update(
+        days_of_week=list(assignment.days_of_week), level=level, end_date=assignment.end_date
+    )
+    return _apply_change(session, actor, assignment, new_values, today)
+
+
+def _apply_change(
+    session: Session,
+    actor: Actor,
+    assignment: Assignment,
+    new_values: dict[str, object],
+    effective: date,
+) -> Assignment:
+    """Write checked column values: in place, or as a new version from ``effective``."""
     changed = [
         name
         for name, value in new_values.items()
@@ -520,7 +586,7 @@ class HistoryEntry:
     kind: str  # started | changed | paused | resumed | ended
     before: Assignment | None = None
     after: Assignment | None = None
-    changes: list[str] = field(default_factory=list)  # dose, minutes, days, times, setting
+    changes: list[str] = field(default_factory=list)  # dose, minutes, days, times, setting, level
     until: date | None = None
 
 
@@ -584,11 +650,12 @@ _CHANGE_GROUPS = {
     "days": ("days_of_week",),
     "times": ("times_per_day",),
     "setting": ("setting",),
+    "level": ("level",),
 }
 
 
 def changes_between(before: Assignment, after: Assignment) -> list[str]:
-    """Which parts of the prescription differ: dose, minutes, days, times, setting."""
+    """Which parts of the prescription differ: dose, minutes, days, times, setting, level."""
     return [
         group
         for group, names in _CHANGE_GROUPS.items()

@@ -16,6 +16,14 @@
  *  - the videos of today's cards, only when the parent asks for them on the today page
  *    (they are large; earlier days' are let go then); served with range requests like the
  *    server does, so they seek.
+ *  - the child's "My turn" pages (/children/<id>/my-turn and its activities), kept when
+ *    the cards page is opened online, with the activity pages it links to, their pictures
+ *    and its own style and script (served network-first, from the cache offline), so the
+ *    child's screen works offline once opened;
+ *  - the "My turn" lock: every page the server answers while a browser is locked into a
+ *    child's screen carries X-HP-My-Turn (its address); the worker notes it and, offline,
+ *    serves that kept screen for any page asked for (a kept Today too), until a page comes
+ *    from the server without the header (the grown-up answered the sum).
  *  Every "hp-pages" cache is deleted at logout.
  * Everything else, and every request that is not a GET, goes to the network untouched.
  */
@@ -33,6 +41,14 @@ const PICTURE = /^\/library\/(illustrations\/[a-z0-9-]+\.svg|\d+\/picture\/[A-Za
 const VIDEO = /^\/media\/\d+\/(video\.mp4|poster\.jpg)$/;
 const TODAY_PAGE = /^\/(today|children\/\d+\/today)$/;
 const SYNC_TAG = "hp-log-sync";
+// "My turn": its pages, what they load besides the shell, and the lock (a made-up address
+// in its cache, holding the locked child's "My turn" address).
+const MY_TURN_CACHE = "hp-pages-my-turn-v1";
+const MY_TURN_PAGE = /^\/children\/\d+\/my-turn(?:\/activities\/\d+)?$/;
+const MY_TURN_ACTIVITY = /\/children\/\d+\/my-turn\/activities\/\d+/g;
+const MY_TURN_ASSETS = ["/static/css/my-turn.css", "/static/js/my-turn.js"];
+const MY_TURN_LOCK = "/my-turn-lock";
+const LOCK_HEADER = "X-HP-My-Turn";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -195,13 +211,97 @@ async function keepTodayPage(path) {
 }
 self.hpKeepTodayPage = keepTodayPage;
 
-async function navigate(request, url) {
-  const key = pageKey(url);
+// --- "My turn" ---------------------------------------------------------------------------
+
+// The lock as the server last said it: set by a page carrying the header, lifted by an
+// HTML page without it. Redirects (opaque here) say nothing.
+async function noteLock(response) {
+  if (response.type !== "basic" || !response.ok) { return; }
+  const home = response.headers.get(LOCK_HEADER);
+  if (home && MY_TURN_PAGE.test(home)) {
+    const cache = await caches.open(MY_TURN_CACHE);
+    await cache.put(MY_TURN_LOCK, new Response(home, { headers: { "Content-Type": "text/plain" } }));
+  } else if ((response.headers.get("Content-Type") || "").indexOf("text/html") === 0 &&
+             await caches.has(MY_TURN_CACHE)) {
+    await (await caches.open(MY_TURN_CACHE)).delete(MY_TURN_LOCK);
+  }
+}
+
+async function lockedTo() {
+  const kept = await caches.match(MY_TURN_LOCK, { cacheName: MY_TURN_CACHE });
+  return kept ? kept.text() : null;
+}
+
+// A "My turn" page as served; the cards page brings its activity pages, and both their
+// pictures and the screen's style and script. The ones not fetched now are on the next visit.
+async function keepMyTurn(path, response) {
+  if (!response.ok || response.type !== "basic" || response.redirected) { return; }
+  const cache = await caches.open(MY_TURN_CACHE);
+  const pages = [await response.clone().text()];
+  await cache.put(path, response);
+  const linked = path.endsWith("/my-turn") ? Array.from(new Set(pages[0].match(MY_TURN_ACTIVITY) || [])) : [];
+  for (const address of linked) {
+    try {
+      const page = await fetch(address, {
+        credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" },
+      });
+      if (page.ok && page.type === "basic") {
+        pages.push(await page.clone().text());
+        await cache.put(address, page);
+      }
+    } catch (offline) { /* kept on the next online visit */ }
+  }
+  await Promise.all(MY_TURN_ASSETS.map(async function (asset) {
+    if (await cache.match(asset)) { return; }
+    try {
+      const file = await fetch(asset, { credentials: "omit", cache: "no-cache" });
+      if (file.ok) { await cache.put(asset, file); }
+    } catch (offline) { /* kept on the next online visit */ }
+  }));
+  await keepPictures(pages.join("\n"));
+}
+
+// The screen's style and script: fresh online (and kept), the kept copy offline.
+async function myTurnAsset(request, url) {
   try {
     const response = await fetch(request);
-    if (key && url.pathname !== "/") { await keepPage(key, response); }
+    if (response.ok) { await (await caches.open(MY_TURN_CACHE)).put(url.pathname, response.clone()); }
     return response;
   } catch (offline) {
+    const kept = await caches.match(url.pathname, { cacheName: MY_TURN_CACHE });
+    return kept || Response.error();
+  }
+}
+
+// Offline: a kept "My turn" page, else the offline page.
+async function myTurnOffline(path) {
+  const kept = await caches.match(path, { cacheName: MY_TURN_CACHE, ignoreVary: true });
+  if (kept) { return offlineCopy(kept); }
+  const fallback = await caches.match("/offline", { ignoreVary: true });
+  return fallback || Response.error();
+}
+
+async function navigate(request, url, event) {
+  const key = pageKey(url);
+  const turn = MY_TURN_PAGE.test(url.pathname) ? url.pathname : null;
+  try {
+    const response = await fetch(request);
+    await noteLock(response).catch(function () {});
+    if (turn && !url.search) {
+      // In the background: the page shows at once, its activities follow.
+      event.waitUntil(keepMyTurn(turn, response.clone()).catch(function () {}));
+    } else if (key && url.pathname !== "/") {
+      await keepPage(key, response);
+    }
+    return response;
+  } catch (offline) {
+    const lock = await lockedTo();
+    if (lock) {
+      // Locked into a child's screen: that screen, whatever was asked for.
+      const inside = turn && (turn === lock || turn.indexOf(lock + "/") === 0);
+      return myTurnOffline(inside ? turn : lock);
+    }
+    if (turn) { return myTurnOffline(turn); }
     const pages = await caches.open(PAGES_CACHE);
     const kept = key ? await pages.match(key, { ignoreVary: true }) : undefined;
     if (kept) { return offlineCopy(kept); }
@@ -216,7 +316,9 @@ self.addEventListener("fetch", function (event) {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
   if (request.mode === "navigate") {
-    event.respondWith(navigate(request, url));
+    event.respondWith(navigate(request, url, event));
+  } else if (MY_TURN_ASSETS.indexOf(url.pathname) !== -1) {
+    event.respondWith(myTurnAsset(request, url));
   } else if (HP_SHELL.indexOf(url.pathname) !== -1) {
     event.respondWith(fromShell(request, url));
   } else if (PICTURE.test(url.pathname)) {

@@ -1,7 +1,7 @@
 """The caregiver's phone pages: today, one-tap logging with details and undo, the week."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,9 @@ from homeprogram.access_control import caregiver_required
 from homeprogram.blueprints.caregiver import pwa, settings  # noqa: F401 (registers routes)
 from homeprogram.blueprints.caregiver.blueprint import bp
 from homeprogram.blueprints.caregiver.display import anchor_label, dose_label, local_time
+from homeprogram.blueprints.caregiver.family import child_today as _today
+from homeprogram.blueprints.caregiver.family import family_child as _family_child
+from homeprogram.blueprints.caregiver.family import picture_url as _picture_url
 from homeprogram.blueprints.caregiver.forms import (
     DetailsFields,
     DetailsForm,
@@ -20,17 +23,15 @@ from homeprogram.blueprints.caregiver.forms import (
     details_labels,
     details_prefix,
 )
-from homeprogram.blueprints.library.routes import activity_picture_url
 from homeprogram.blueprints.progress.forms import BarrierForm
 from homeprogram.extensions import db, htmx
 from homeprogram.inputs import date_range_message, parse_date, parse_datetime, parse_id
-from homeprogram.models import Activity, Child, CompletionLog
+from homeprogram.models import Child, CompletionLog
 from homeprogram.models.base import utcnow
-from homeprogram.services import access, activity_text, barriers, library, logs, programs
+from homeprogram.services import access, activity_text, barriers, logs, programs
 from homeprogram.services import today as plans
 from homeprogram.services.errors import Conflict, NotFound, ValidationFailed
-from homeprogram.services.schedule import local_date
-from homeprogram.web import actor, apply_errors, child_or_404, render
+from homeprogram.web import actor, apply_errors, render
 
 __all__ = ["bp"]
 
@@ -48,21 +49,6 @@ def _helpers() -> dict[str, Any]:
         "new_client_id": lambda: str(uuid.uuid4()),
         "picture_url": _picture_url,
     }
-
-
-def _picture_url(activity: Activity) -> str | None:
-    """The activity's picture, when there is one this user may see."""
-    if activity.picture and not library.can_view_picture(db.session, current_user.id, activity):
-        return None
-    return activity_picture_url(activity)
-
-
-def _family_child(child_id: int) -> Child:
-    return child_or_404(child_id, access.FAMILY_ROLES).child
-
-
-def _today(child: Child) -> date:
-    return local_date(utcnow(), child.timezone)
 
 
 def _details(card: plans.Card) -> dict[int, DetailsFields]:

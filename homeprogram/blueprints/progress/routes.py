@@ -36,6 +36,7 @@ from homeprogram.services import (
     exports,
     gas,
     goals,
+    levels,
     reports,
 )
 from homeprogram.services.errors import NotFound, ValidationFailed
@@ -68,6 +69,7 @@ def dashboard():
     overviews = adherence.caseload_overview_isolated(s, kids, now)
     today = max((o.today for o in overviews.values() if o is not None), default=now.date())
     answers = barriers.latest_barriers(s, [c.id for c in kids], today)
+    suggested = levels.suggestions(s, [c.id for c in kids], today)
     no_plan = gettext("no plan")
 
     def trend_text(o: adherence.Overview) -> str:
@@ -90,6 +92,7 @@ def dashboard():
         rows=rows,
         flagged=sum(1 for r in rows if r[1] is not None and r[1].flags),
         reasons=barriers.REASONS,
+        suggested=suggested,
     )
 
 

@@ -158,6 +158,16 @@ class PrescriptionForm(FlaskForm):
         _l("Better is"),
         choices=[SelectChoice("higher", _l("higher")), SelectChoice("lower", _l("lower"))],
     )
+    # Checked by the service (programs.level_errors): the activity must have the variation.
+    level = SelectField(
+        _l("Level"),
+        choices=[
+            SelectChoice("easier", _l("Easier")),
+            SelectChoice("standard", _l("Standard")),
+            SelectChoice("harder", _l("Harder")),
+        ],
+        validate_choice=False,
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

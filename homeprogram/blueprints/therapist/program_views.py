@@ -33,6 +33,7 @@ from homeprogram.services import (
     access,
     children,
     invites,
+    levels,
     library,
     programs,
     safety,
@@ -121,6 +122,10 @@ def child_page(
         program=program,
         head=child_header.header(s, child, today),
         glance=child_header.glances(s, child, program.current, today),
+        level_suggestions={
+            found.assignment_id: found
+            for found in levels.suggestions(s, [child.id], today).get(child.id, [])
+        },
         history=programs.history,
         estimate=programs.program_estimate(s, child.id, today),
         limits=LIMITS,
@@ -172,6 +177,7 @@ def _prefill(form: AssignmentForm, activity: Activity, today: date) -> None:
     form.minutes_per_session.data = activity.default_minutes
     form.setting.data = "home"
     form.measure_direction.data = "higher"
+    form.level.data = "standard"
     match = _DOSE.match(activity.default_dose or "")
     if match:
         form.dose_amount.data = int(match.group(1))
@@ -198,6 +204,22 @@ def _prescription(form: PrescriptionForm, start: date | None) -> programs.Prescr
         measure_name=form.measure_name.data or "",
         measure_unit=form.measure_unit.data or "",
         measure_higher_is_better=form.measure_direction.data != "lower",
+        level=form.level.data or None,
+    )
+
+
+def _level_help(form: PrescriptionForm, activity: Activity | None, level: str) -> None:
+    """The activity's variations under the level choice (what the family will read)."""
+    form.level.data = form.level.data or level
+    if activity is None:
+        return
+    parts = []
+    if activity.easier:
+        parts.append(_("Easier: %(text)s", text=activity.easier))
+    if activity.harder:
+        parts.append(_("Harder: %(text)s", text=activity.harder))
+    form.level.description = " · ".join(parts) or _(
+        "This activity has no easier or harder variation: it is done as written."
     )
 
 
@@ -230,6 +252,7 @@ def _assignment_form_page(
 ) -> Any:
     estimate, incomplete = _estimate_with(child, form, form.start_date.data or today_for(child))
     today = today_for(child)
+    _level_help(form, activity, "standard")
     return render(
         "therapist/assignment_form.html",
         "therapist/partials/assignment_form.html",
@@ -352,6 +375,7 @@ def change_activity(child_id: int, assignment_id: int):
     estimate, incomplete = _estimate_with(
         child, form, form.effective_date.data or today, assignment.id
     )
+    _level_help(form, assignment.activity, assignment.level)
     return render(
         "therapist/change_form.html",
         child=child,
