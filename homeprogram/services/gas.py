@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeprogram.models import GasRating, Goal
@@ -150,9 +149,7 @@ def rate(
     if errors:
         raise ValidationFailed(errors)
     assert level is not None and rated_on is not None
-    rating = session.scalar(
-        select(GasRating).where(GasRating.goal_id == goal.id, GasRating.rated_on == rated_on)
-    )
+    rating = next((r for r in goal.gas_ratings if r.rated_on == rated_on), None)
     if rating is None:
         rating = GasRating(goal_id=goal.id, rated_on=rated_on)
         goal.gas_ratings.append(rating)

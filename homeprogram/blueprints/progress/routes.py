@@ -25,7 +25,7 @@ from homeprogram.blueprints.progress.forms import (
 from homeprogram.blueprints.therapist import child_header
 from homeprogram.extensions import db
 from homeprogram.formatting import format_when
-from homeprogram.models import AssessmentResult, Assignment, Child, Goal
+from homeprogram.models import Assignment, Child, Goal
 from homeprogram.models.base import utcnow
 from homeprogram.services import (
     access,
@@ -148,13 +148,8 @@ def _goal_form(child_id: int, goal: Goal | None = None) -> GoalForm:
         for a in program
         for when in [format_when(a.start_date)]
     ]
-    results = db.session.scalars(
-        select(AssessmentResult)
-        .where(AssessmentResult.child_id == child_id)
-        .order_by(AssessmentResult.taken_on.desc(), AssessmentResult.id.desc())
-    )
     form.baseline_result_id.choices = [(0, gettext("None"))] + [
-        (r.id, assessments.describe(r)) for r in results
+        (r.id, assessments.describe(r)) for r in assessments.results_of(db.session, child_id)
     ]
     if goal is not None and request.method == "GET":
         form.assignment_ids.data = [a.id for a in goal.assignments]
